@@ -1,0 +1,5 @@
+export * from './money';
+export * from './common';
+export * from './ledger';
+export * from './events';
+export * from './catalog';

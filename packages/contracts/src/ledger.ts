@@ -1,0 +1,197 @@
+/**
+ * The ledger's own messages: commands it accepts (queue `ledger.inbox`, routing
+ * keys `ledger.command.*` on the `t50.commands` exchange, or POST /v1/commands)
+ * and events it publishes (`ledger.*` on the `t50.events` exchange).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { envelope, Id, Timestamp } from './common';
+import { AssetCode, PositiveAmount, SignedAmount } from './money';
+
+export const exchanges = { commands: 't50.commands', events: 't50.events' } as const;
+
+export const TransferCode = Type.Union(
+  ['deposit', 'withdrawal', 'trade', 'send', 'fee', 'reversal', 'adjustment'].map((code) => Type.Literal(code)),
+  { description: 'Why the money moved' },
+);
+export type TransferCode = 'deposit' | 'withdrawal' | 'trade' | 'send' | 'fee' | 'reversal' | 'adjustment';
+
+export const Leg = Type.Object(
+  {
+    debitAccountId: Id,
+    creditAccountId: Id,
+    asset: AssetCode,
+    amount: PositiveAmount,
+  },
+  { additionalProperties: false },
+);
+export type Leg = Static<typeof Leg>;
+
+/** Metadata: a flat object of short strings, at most 16 keys (the ledger also caps its size at 4 KiB). */
+export const Metadata = Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ maxLength: 256 }), {
+  maxProperties: 16,
+});
+
+export const TransferRequest = Type.Object(
+  {
+    transferId: Id,
+    code: TransferCode,
+    legs: Type.Array(Leg, { minItems: 1, maxItems: 8 }),
+    metadata: Type.Optional(Metadata),
+    /** When the fact happened upstream; defaults to when the ledger recorded it. */
+    effectiveAt: Type.Optional(Timestamp),
+    /** Present: a hold (pending transfer) that expires after this many seconds unless posted or voided. */
+    pending: Type.Optional(
+      Type.Object({ timeoutSeconds: Type.Integer({ minimum: 1, maximum: 90 * 24 * 3600 }) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type TransferRequest = Static<typeof TransferRequest>;
+
+export const PostRequest = Type.Object(
+  {
+    transferId: Id,
+    pendingId: Id,
+    /** Post part of a single-leg hold; the rest is released. Omitted: the whole hold. */
+    amount: Type.Optional(PositiveAmount),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+export type PostRequest = Static<typeof PostRequest>;
+
+export const VoidRequest = Type.Object(
+  { transferId: Id, pendingId: Id, metadata: Type.Optional(Metadata) },
+  { additionalProperties: false },
+);
+export type VoidRequest = Static<typeof VoidRequest>;
+
+export const OpenAccountRequest = Type.Object(
+  { ownerId: Id, asset: AssetCode },
+  { additionalProperties: false, description: "Opens the user's account in that asset (id user:<ownerId>:<asset>)" },
+);
+export type OpenAccountRequest = Static<typeof OpenAccountRequest>;
+
+export const OpenAccountCommand = envelope('ledger.account.open', OpenAccountRequest, 'Open a user account, idempotently');
+export const CreateTransferCommand = envelope('ledger.transfer.create', TransferRequest, 'Create a transfer or a hold');
+export const PostTransferCommand = envelope('ledger.transfer.post', PostRequest, 'Post a hold, in full or in part');
+export const VoidTransferCommand = envelope('ledger.transfer.void', VoidRequest, 'Void a hold');
+
+export const ledgerCommands = [OpenAccountCommand, CreateTransferCommand, PostTransferCommand, VoidTransferCommand] as const;
+export type LedgerCommand =
+  | Static<typeof OpenAccountCommand>
+  | Static<typeof CreateTransferCommand>
+  | Static<typeof PostTransferCommand>
+  | Static<typeof VoidTransferCommand>;
+
+/** Why the ledger refused a well-formed message. Stable: clients match on these. */
+export const rejectionCodes = [
+  'insufficient_funds',
+  'account_not_found',
+  'asset_mismatch',
+  'unknown_asset',
+  'amount_out_of_range',
+  'conflict',
+  'same_account',
+  'hold_not_found',
+  'hold_already_posted',
+  'hold_already_voided',
+  'hold_expired',
+  'post_amount_exceeds_hold',
+  'partial_post_of_multi_leg_hold',
+  'metadata_too_large',
+] as const;
+export type RejectionCode = (typeof rejectionCodes)[number];
+export const RejectionCodeSchema = Type.Union(rejectionCodes.map((code) => Type.Literal(code)));
+
+export const TransferState = Type.Union([
+  Type.Literal('posted'),
+  Type.Literal('pending'),
+  Type.Literal('voided'),
+  Type.Literal('expired'),
+]);
+
+export const TransferView = Type.Object({
+  transferId: Id,
+  code: Type.String(),
+  kind: Type.Union([Type.Literal('transfer'), Type.Literal('hold'), Type.Literal('post'), Type.Literal('void')]),
+  state: TransferState,
+  pendingId: Type.Optional(Id),
+  legs: Type.Array(Leg),
+  metadata: Metadata,
+  effectiveAt: Timestamp,
+  recordedAt: Timestamp,
+  expiresAt: Type.Optional(Timestamp),
+});
+export type TransferView = Static<typeof TransferView>;
+
+export const AccountView = Type.Object({
+  accountId: Id,
+  asset: AssetCode,
+  ownerType: Type.Union([Type.Literal('user'), Type.Literal('system')]),
+  ownerId: Type.String(),
+  code: Type.String(),
+  noOverdraft: Type.Boolean(),
+  postedDebits: SignedAmount,
+  postedCredits: SignedAmount,
+  pendingDebits: SignedAmount,
+  pendingCredits: SignedAmount,
+  /** posted credits - posted debits */
+  balance: SignedAmount,
+  /** balance - pending debits */
+  available: SignedAmount,
+});
+export type AccountView = Static<typeof AccountView>;
+
+const outcomeBase = { messageId: Id, correlationId: Type.Optional(Type.String()) };
+
+export const TransferPostedEvent = envelope(
+  'ledger.transfer.posted',
+  Type.Object({ ...outcomeBase, transfer: TransferView }),
+  'A transfer, or a post of a hold, was recorded',
+);
+export const TransferPendingEvent = envelope(
+  'ledger.transfer.pending',
+  Type.Object({ ...outcomeBase, transfer: TransferView }),
+  'A hold was placed',
+);
+export const TransferVoidedEvent = envelope(
+  'ledger.transfer.voided',
+  Type.Object({ ...outcomeBase, transfer: TransferView, reason: Type.Union([Type.Literal('voided'), Type.Literal('expired')]) }),
+  'A hold was voided, by a command or because it expired',
+);
+export const TransferRejectedEvent = envelope(
+  'ledger.transfer.rejected',
+  Type.Object({
+    ...outcomeBase,
+    transferId: Type.Optional(Type.String()),
+    commandType: Type.String(),
+    code: RejectionCodeSchema,
+    detail: Type.String(),
+  }),
+  'A well-formed command was refused; code says why',
+);
+export const AccountOpenedEvent = envelope(
+  'ledger.account.opened',
+  Type.Object({ ...outcomeBase, account: AccountView }),
+  'An account was opened',
+);
+
+export const ledgerEvents = [
+  TransferPostedEvent,
+  TransferPendingEvent,
+  TransferVoidedEvent,
+  TransferRejectedEvent,
+  AccountOpenedEvent,
+] as const;
+export type LedgerEvent =
+  | Static<typeof TransferPostedEvent>
+  | Static<typeof TransferPendingEvent>
+  | Static<typeof TransferVoidedEvent>
+  | Static<typeof TransferRejectedEvent>
+  | Static<typeof AccountOpenedEvent>;
+
+/** The account id of a user's account in an asset. */
+export const userAccountId = (userId: string, asset: string): string => `user:${userId}:${asset}`;
+/** The account id of a platform account, e.g. systemAccountId('stripe_clearing', 'USD'). */
+export const systemAccountId = (kind: string, asset: string): string => `system:${kind}:${asset}`;

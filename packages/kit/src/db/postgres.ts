@@ -1,0 +1,53 @@
+import postgres from 'postgres';
+import { traced } from '../tracing';
+import { encodeParams, type Database, type Queryable, type Row } from './types';
+
+export interface PostgresOptions {
+  readonly url: string;
+  /** Pool size. */
+  readonly maxConnections?: number;
+  readonly applicationName?: string;
+}
+
+/** postgres.js: measured faster than pg here (it pipelines a transaction's statements). */
+export function createPostgresDatabase(options: PostgresOptions): Database {
+  const sql = postgres(options.url, {
+    max: options.maxConnections ?? 10,
+    onnotice: () => undefined,
+    connection: { application_name: options.applicationName ?? 't50' },
+    // NUMERIC (1700) and int8 (20) stay decimal strings: money is never a float.
+    types: {},
+  });
+  const wrap = (runner: postgres.Sql | postgres.TransactionSql): Queryable => ({
+    query: <T extends Row>(text: string, params?: readonly unknown[]) =>
+      traced('db.query', text, async () => {
+        const rows = await runner.unsafe(text, encodeParams(params) as postgres.ParameterOrJSON<never>[], {
+          prepare: true,
+        });
+        return rows as unknown as T[];
+      }),
+    async exec(text) {
+      await runner.unsafe(text);
+    },
+  });
+  const root = wrap(sql);
+  return {
+    driver: 'postgres',
+    query: root.query,
+    exec: root.exec,
+    async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+      return (await sql.begin((tx) => work(wrap(tx)))) as T;
+    },
+    async ping() {
+      try {
+        await sql`select 1`;
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

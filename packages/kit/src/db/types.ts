@@ -1,0 +1,34 @@
+/**
+ * PostgreSQL access behind one small interface with two drivers: postgres.js
+ * against a real server, and PGlite (PostgreSQL in WebAssembly) for embedded
+ * mode. Both return NUMERIC and int8 as decimal strings (never a float),
+ * timestamps as Date and json/jsonb parsed. A bigint parameter is sent as its
+ * decimal string.
+ */
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  /** Runs one parameterised statement ($1, $2, ...). */
+  query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs several statements without parameters (migrations, scripts). */
+  exec(text: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly driver: 'postgres' | 'pglite';
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when
+   * it throws. Statements issued without awaiting in between are pipelined by
+   * the postgres driver.
+   */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** True when the database answers (readiness). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Parameters as the drivers accept them: bigint as its decimal string. */
+export function encodeParams(params: readonly unknown[] | undefined): unknown[] {
+  if (params === undefined) return [];
+  return params.map((value) => (typeof value === 'bigint' ? value.toString() : value));
+}
