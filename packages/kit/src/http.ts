@@ -58,7 +58,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
-    disableRequestLogging: false,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpServer;
 
   installTracing(app);

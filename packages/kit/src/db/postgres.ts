@@ -51,3 +51,26 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     },
   };
 }
+
+/** Creates the database named in `url` if it does not exist (a fresh machine has none of ours). */
+export async function ensureDatabaseExists(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_]{1,63}$/.test(name)) throw new Error('database name must be letters, digits and _');
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const sql = postgres(admin.toString(), { max: 1, onnotice: () => undefined });
+  try {
+    const rows = await sql`select 1 from pg_database where datname = ${name}`;
+    if (rows.length === 0) {
+      try {
+        await sql.unsafe(`create database "${name}"`);
+      } catch (error) {
+        // Two services starting at once may race; the loser finds it there.
+        if ((error as { code?: string }).code !== '42P04') throw error;
+      }
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

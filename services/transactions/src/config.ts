@@ -1,0 +1,37 @@
+/**
+ * The transactions service's configuration: every key it reads, validated at
+ * start. docs/configuration.md lists the same keys.
+ */
+import { commonConfig, integer, loadConfig, string, url, type ConfigOf } from '@t50/kit';
+
+export const transactionsConfigSpec = {
+  ...commonConfig,
+  TRANSACTIONS_DATABASE_URL: {
+    parse: url,
+    default: 'postgres://postgres@127.0.0.1:5432/t50_transactions',
+    doc: 'PostgreSQL database of the ledger (created at start if missing)',
+  },
+  RABBITMQ_URL: { parse: url, default: 'amqp://guest:guest@127.0.0.1:5672', doc: 'RabbitMQ broker', secret: true },
+  TRANSACTIONS_HOST: { parse: string, default: '127.0.0.1', doc: 'HTTP listen address' },
+  TRANSACTIONS_PORT: { parse: integer(0, 65535), default: 4002, doc: 'HTTP listen port' },
+  TRANSACTIONS_API_KEYS: {
+    parse: (raw: string) => {
+      const keys = raw.split(',').map((key) => key.trim()).filter((key) => key.length > 0);
+      if (keys.some((key) => key.length < 32)) throw new Error('each key must be at least 32 characters');
+      return keys;
+    },
+    doc: 'comma-separated API keys of the services allowed to call the HTTP API (x-api-key header); at least 32 characters each',
+    secret: true,
+  },
+  LEDGER_QUEUE: { parse: string, default: 'ledger.inbox', doc: 'queue this instance consumes (one per partition)' },
+  LEDGER_BATCH_MAX_MESSAGES: { parse: integer(1, 10_000), default: 1000, doc: 'most commands written in one transaction' },
+  LEDGER_BATCH_MAX_WAIT_MS: { parse: integer(0, 10_000), default: 5, doc: 'longest wait for a batch to fill' },
+  LEDGER_MAX_MESSAGE_BYTES: { parse: integer(1024, 16 * 1024 * 1024), default: 65_536, doc: 'larger messages are dead-lettered' },
+  LEDGER_HOLD_SWEEP_INTERVAL_MS: { parse: integer(50, 3_600_000), default: 1000, doc: 'how often expired holds are voided' },
+  LEDGER_DB_POOL_SIZE: { parse: integer(2, 100), default: 8, doc: 'PostgreSQL connections (one writer, the rest serve reads)' },
+} as const;
+
+export type TransactionsConfig = ConfigOf<typeof transactionsConfigSpec>;
+
+export const loadTransactionsConfig = (environment?: Record<string, string | undefined>): TransactionsConfig =>
+  loadConfig(transactionsConfigSpec, environment);

@@ -1,0 +1,245 @@
+/**
+ * The HTTP API: reads for services holding an API key, a command endpoint with
+ * the queue's semantics, and verify. Routes are thin: they validate (schemas),
+ * call the ledger and map outcomes to responses.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import {
+  AccountView,
+  CreateTransferCommand,
+  OpenAccountCommand,
+  PostTransferCommand,
+  TransferView,
+  VoidTransferCommand,
+  type RejectionCode,
+} from '@t50/contracts';
+import { HttpProblem, type Database, type HttpServer } from '@t50/kit';
+import type { ItemResult } from '../ledger/engine';
+import { accountView, transferView } from '../ledger/events';
+import { accountsOfOwner, balanceAt, entriesOf, findAccount, findTransfer } from '../ledger/reads';
+import type { LedgerWriter } from '../ledger/writer';
+import { parseValue } from '../messages/parse';
+import { formatReport, verifyLedger } from '../verify/verify';
+
+/** Every refusal maps to one HTTP status; the switch is exhaustive. */
+export function rejectionStatus(code: RejectionCode): number {
+  switch (code) {
+    case 'account_not_found':
+    case 'hold_not_found':
+      return 404;
+    case 'conflict':
+    case 'hold_already_posted':
+    case 'hold_already_voided':
+    case 'hold_expired':
+      return 409;
+    case 'insufficient_funds':
+    case 'asset_mismatch':
+    case 'unknown_asset':
+    case 'amount_out_of_range':
+    case 'same_account':
+    case 'post_amount_exceeds_hold':
+    case 'partial_post_of_multi_leg_hold':
+    case 'metadata_too_large':
+      return 422;
+  }
+}
+
+const hashKey = (key: string) => createHash('sha256').update(key).digest();
+
+const Problem = Type.Object({ type: Type.String(), title: Type.String(), status: Type.Integer(), code: Type.String(), detail: Type.Optional(Type.String()) });
+const security = [{ apiKey: [] }];
+
+const EntryView = Type.Object({
+  seq: Type.String(),
+  transferId: Type.String(),
+  legIndex: Type.Integer(),
+  accountId: Type.String(),
+  side: Type.Union([Type.Literal('debit'), Type.Literal('credit')]),
+  asset: Type.String(),
+  amount: Type.String(),
+  balanceAfter: Type.String(),
+  code: Type.String(),
+  effectiveAt: Type.String(),
+  recordedAt: Type.String(),
+});
+
+const CommandOutcome = Type.Object({
+  status: Type.Literal('applied'),
+  duplicate: Type.Boolean(),
+  transfer: Type.Optional(TransferView),
+  accounts: Type.Optional(Type.Array(AccountView)),
+});
+
+export function registerRoutes(app: HttpServer, deps: { db: Database; writer: LedgerWriter; apiKeys: readonly string[] }): void {
+  const { db, writer } = deps;
+  const keyHashes = deps.apiKeys.map(hashKey);
+
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/v1/')) return;
+    const given = request.headers['x-api-key'];
+    const hash = typeof given === 'string' ? hashKey(given) : undefined;
+    // Compare against every key, in constant time, so timing reveals nothing.
+    let allowed = false;
+    for (const known of keyHashes) if (hash !== undefined && timingSafeEqual(known, hash)) allowed = true;
+    if (!allowed) throw new HttpProblem(401, 'unauthorized', 'A valid API key is required', 'send it in the x-api-key header');
+  });
+
+  app.get(
+    '/v1/accounts/:accountId',
+    { schema: { tags: ['accounts'], security, params: Type.Object({ accountId: Type.String({ maxLength: 128 }) }), response: { 200: AccountView, 404: Problem } } },
+    async (request) => {
+      const account = await findAccount(db, request.params.accountId);
+      if (account === undefined) throw new HttpProblem(404, 'account_not_found', 'Account not found', `no account ${request.params.accountId}`);
+      return account;
+    },
+  );
+
+  app.get(
+    '/v1/owners/:ownerId/accounts',
+    { schema: { tags: ['accounts'], security, params: Type.Object({ ownerId: Type.String({ maxLength: 128 }) }), response: { 200: Type.Object({ accounts: Type.Array(AccountView) }) } } },
+    async (request) => ({ accounts: await accountsOfOwner(db, request.params.ownerId) }),
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/balance',
+    {
+      schema: {
+        tags: ['accounts'],
+        security,
+        description: 'The posted balance at a recorded time (default: now)',
+        params: Type.Object({ accountId: Type.String({ maxLength: 128 }) }),
+        querystring: Type.Object({ at: Type.Optional(Type.String({ format: 'date-time' })) }),
+        response: { 200: Type.Object({ accountId: Type.String(), asset: Type.String(), at: Type.String(), balance: Type.String() }), 404: Problem },
+      },
+    },
+    async (request) => {
+      const account = await findAccount(db, request.params.accountId);
+      if (account === undefined) throw new HttpProblem(404, 'account_not_found', 'Account not found', `no account ${request.params.accountId}`);
+      const at = request.query.at === undefined ? new Date() : new Date(request.query.at);
+      return { accountId: account.accountId, asset: account.asset, at: at.toISOString(), balance: await balanceAt(db, account.accountId, at) };
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:accountId/entries',
+    {
+      schema: {
+        tags: ['accounts'],
+        security,
+        description: 'Entries newest first, cursor-paginated; time range on recorded time',
+        params: Type.Object({ accountId: Type.String({ maxLength: 128 }) }),
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+          cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
+          asset: Type.Optional(Type.String({ maxLength: 10 })),
+          code: Type.Optional(Type.String({ maxLength: 32 })),
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
+          metadataKey: Type.Optional(Type.String({ maxLength: 64 })),
+          metadataValue: Type.Optional(Type.String({ maxLength: 256 })),
+        }),
+        response: { 200: Type.Object({ entries: Type.Array(EntryView), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 404: Problem },
+      },
+    },
+    async (request) => {
+      const account = await findAccount(db, request.params.accountId);
+      if (account === undefined) throw new HttpProblem(404, 'account_not_found', 'Account not found', `no account ${request.params.accountId}`);
+      const q = request.query;
+      if ((q.metadataKey === undefined) !== (q.metadataValue === undefined)) {
+        throw new HttpProblem(400, 'invalid_request', 'The request is not valid', 'metadataKey and metadataValue go together');
+      }
+      const entries = await entriesOf(db, account.accountId, {
+        limit: q.limit,
+        before: q.cursor,
+        asset: q.asset,
+        code: q.code,
+        from: q.from === undefined ? undefined : new Date(q.from),
+        to: q.to === undefined ? undefined : new Date(q.to),
+        metadataKey: q.metadataKey,
+        metadataValue: q.metadataValue,
+      });
+      return { entries, nextCursor: entries.length === q.limit ? entries[entries.length - 1]!.seq : null };
+    },
+  );
+
+  app.get(
+    '/v1/transfers/:transferId',
+    { schema: { tags: ['transfers'], security, params: Type.Object({ transferId: Type.String({ maxLength: 128 }) }), response: { 200: TransferView, 404: Problem } } },
+    async (request) => {
+      const transfer = await findTransfer(db, request.params.transferId);
+      if (transfer === undefined) throw new HttpProblem(404, 'transfer_not_found', 'Transfer not found', `no transfer ${request.params.transferId}`);
+      return transfer;
+    },
+  );
+
+  app.post(
+    '/v1/commands',
+    {
+      schema: {
+        tags: ['commands'],
+        security,
+        description: 'The same commands as the ledger.inbox queue, answered when committed. The envelope id is the idempotency key.',
+        body: Type.Union([OpenAccountCommand, CreateTransferCommand, PostTransferCommand, VoidTransferCommand]),
+        response: { 200: CommandOutcome, 400: Problem, 404: Problem, 409: Problem, 422: Problem },
+      },
+    },
+    async (request) => {
+      const parsed = parseValue(request.body, { correlationId: request.id });
+      if (!parsed.ok) throw new HttpProblem(400, 'invalid_request', 'The request is not valid', parsed.reason);
+      const [result] = await writer.submit([parsed.item]);
+      return answer(db, result!);
+    },
+  );
+
+  app.get(
+    '/v1/verify',
+    {
+      schema: {
+        tags: ['operations'],
+        security,
+        description: 'Proves the books balance and history is intact; 200 when it does, 500 with the report when not',
+      },
+    },
+    async (_request, reply) => {
+      const report = await verifyLedger(db);
+      return reply.status(report.ok ? 200 : 500).send({ ...report, text: formatReport(report) });
+    },
+  );
+}
+
+async function answer(db: Database, result: ItemResult) {
+  switch (result.status) {
+    case 'applied':
+      return {
+        status: 'applied' as const,
+        duplicate: result.duplicate,
+        ...(result.transfer === undefined ? {} : { transfer: transferView(result.transfer) }),
+        ...(result.accounts === undefined ? {} : { accounts: result.accounts.map(accountView) }),
+      };
+    case 'rejected':
+      throw new HttpProblem(rejectionStatus(result.code), result.code, 'The ledger refused the command', result.detail);
+    case 'ignored':
+      throw new HttpProblem(409, 'conflict', 'Nothing to do', result.detail);
+    case 'redelivered': {
+      // The same envelope id again: answer what the first one got.
+      const stored = result.stored;
+      if (stored.status === 'rejected') {
+        throw new HttpProblem(rejectionStatus(stored.code), stored.code, 'The ledger refused the command', stored.detail);
+      }
+      if (stored.status === 'ignored') throw new HttpProblem(409, 'conflict', 'Nothing to do', stored.detail);
+      const transfer = stored.transferId === undefined ? undefined : await findTransfer(db, stored.transferId);
+      const accounts = [];
+      for (const id of stored.accountIds ?? []) {
+        const account = await findAccount(db, id);
+        if (account !== undefined) accounts.push(account);
+      }
+      return {
+        status: 'applied' as const,
+        duplicate: true,
+        ...(transfer === undefined ? {} : { transfer }),
+        ...(stored.accountIds === undefined ? {} : { accounts }),
+      };
+    }
+  }
+}

@@ -1,0 +1,451 @@
+/**
+ * Applies a batch of commands, in order, in memory, against the balances read
+ * at the start of the batch. Pure: no I/O. The writer loads a snapshot, calls
+ * `applyBatch`, and writes what it returns in one transaction.
+ *
+ * A refused command (a Rejection) changes nothing and does not affect its
+ * neighbours: every check runs before any state is touched.
+ */
+import { createHash } from 'node:crypto';
+import { maxAmount, userAccountId } from '@t50/contracts';
+import {
+  Rejection,
+  type AccountState,
+  type Command,
+  type HoldState,
+  type LegInput,
+  type Metadata,
+  type Outcome,
+  type StoredOutcome,
+  type StoredTransfer,
+  type WorkItem,
+} from './model';
+
+export interface BatchSnapshot {
+  readonly assets: ReadonlyMap<string, number>;
+  readonly accounts: Map<string, AccountState>;
+  readonly transfers: Map<string, StoredTransfer>;
+  readonly holds: Map<string, HoldState>;
+  readonly inbox: Map<string, StoredOutcome>;
+}
+
+export interface EntryRow {
+  readonly transferId: string;
+  readonly legIndex: number;
+  readonly accountId: string;
+  readonly side: 'D' | 'C';
+  readonly asset: string;
+  readonly amount: bigint;
+  readonly balanceAfter: bigint;
+  readonly code: string;
+  readonly effectiveAt: Date;
+}
+
+export interface BatchWrites {
+  readonly newAccounts: AccountState[];
+  readonly touchedAccounts: Set<string>;
+  readonly transfers: (StoredTransfer & { readonly messageId: string })[];
+  readonly entries: EntryRow[];
+  readonly holds: Map<string, HoldState>;
+  readonly inbox: { readonly messageId: string; readonly outcome: StoredOutcome }[];
+}
+
+export type ItemResult = Outcome | { readonly status: 'redelivered'; readonly stored: StoredOutcome };
+
+export interface BatchResult {
+  readonly results: ItemResult[];
+  readonly writes: BatchWrites;
+}
+
+const metadataLimitBytes = 4096;
+const userAccountCode = 'user_wallet';
+
+export function applyBatch(items: readonly WorkItem[], snapshot: BatchSnapshot, now: Date): BatchResult {
+  const writes: BatchWrites = {
+    newAccounts: [],
+    touchedAccounts: new Set(),
+    transfers: [],
+    entries: [],
+    holds: new Map(),
+    inbox: [],
+  };
+  const results: ItemResult[] = [];
+  for (const item of items) {
+    const seen = snapshot.inbox.get(item.messageId);
+    if (seen !== undefined) {
+      results.push({ status: 'redelivered', stored: seen });
+      continue;
+    }
+    const outcome = applyOne(item, snapshot, writes, now);
+    const stored = toStored(outcome, item.command);
+    snapshot.inbox.set(item.messageId, stored);
+    writes.inbox.push({ messageId: item.messageId, outcome: stored });
+    results.push(outcome);
+  }
+  return { results, writes };
+}
+
+function applyOne(item: WorkItem, snapshot: BatchSnapshot, writes: BatchWrites, now: Date): Outcome {
+  try {
+    const command = item.command;
+    switch (command.kind) {
+      case 'open_accounts':
+        return openAccounts(command.ownerId, command.assets, snapshot, writes);
+      case 'transfer':
+        return createTransfer(command, item.messageId, snapshot, writes, now);
+      case 'post':
+        return postHold(command, item.messageId, snapshot, writes, now);
+      case 'void':
+        return voidHold(command, item.messageId, snapshot, writes, now);
+    }
+  } catch (error) {
+    if (error instanceof Rejection) return { status: 'rejected', code: error.code, detail: error.message };
+    throw error;
+  }
+}
+
+function toStored(outcome: Outcome, command: Command): StoredOutcome {
+  switch (outcome.status) {
+    case 'applied':
+      return outcome.transfer !== undefined
+        ? { status: 'applied', transferId: outcome.transfer.id }
+        : { status: 'applied', accountIds: (outcome.accounts ?? []).map((account) => account.id) };
+    case 'rejected':
+      return command.kind === 'open_accounts'
+        ? { status: 'rejected', code: outcome.code, detail: outcome.detail }
+        : { status: 'rejected', code: outcome.code, detail: outcome.detail, transferId: command.transferId };
+    case 'ignored':
+      return { status: 'ignored', detail: outcome.detail };
+  }
+}
+
+function openAccounts(ownerId: string, assets: readonly string[], snapshot: BatchSnapshot, writes: BatchWrites): Outcome {
+  for (const asset of assets) {
+    if (!snapshot.assets.has(asset)) throw new Rejection('unknown_asset', `asset ${asset} is not known`);
+  }
+  const accounts: AccountState[] = [];
+  let created = false;
+  for (const asset of new Set(assets)) {
+    const id = userAccountId(ownerId, asset);
+    let account = snapshot.accounts.get(id);
+    if (account === undefined) {
+      account = {
+        id,
+        asset,
+        ownerType: 'user',
+        ownerId,
+        code: userAccountCode,
+        noOverdraft: true,
+        postedDebits: 0n,
+        postedCredits: 0n,
+        pendingDebits: 0n,
+        pendingCredits: 0n,
+      };
+      snapshot.accounts.set(id, account);
+      writes.newAccounts.push(account);
+      created = true;
+    }
+    accounts.push(account);
+  }
+  return { status: 'applied', accounts: created ? writes.newAccounts.filter((a) => accounts.includes(a)) : accounts, duplicate: !created };
+}
+
+/** Same id, same content: the first outcome. Same id, other content: a conflict. */
+function existingOutcome(transferId: string, hash: string, snapshot: BatchSnapshot): Outcome | undefined {
+  const existing = snapshot.transfers.get(transferId);
+  if (existing === undefined) return undefined;
+  if (existing.contentHash !== hash) {
+    throw new Rejection('conflict', `transfer ${transferId} exists with different content`);
+  }
+  return { status: 'applied', transfer: existing, duplicate: true };
+}
+
+function createTransfer(
+  command: Extract<Command, { kind: 'transfer' }>,
+  messageId: string,
+  snapshot: BatchSnapshot,
+  writes: BatchWrites,
+  now: Date,
+): Outcome {
+  const hash = contentHash(command);
+  const existing = existingOutcome(command.transferId, hash, snapshot);
+  if (existing !== undefined) return existing;
+  checkMetadata(command.metadata);
+  const accounts = resolveLegs(command.legs, snapshot);
+  const pending = command.pendingTimeoutSeconds !== undefined;
+  // Work on copies of the totals; commit them only when every check passed.
+  const next = new Map<string, AccountState>();
+  for (const account of accounts.values()) next.set(account.id, { ...account });
+  for (const leg of command.legs) {
+    const debit = next.get(leg.debitAccountId)!;
+    const credit = next.get(leg.creditAccountId)!;
+    if (pending) {
+      debit.pendingDebits += leg.amount;
+      credit.pendingCredits += leg.amount;
+    } else {
+      debit.postedDebits += leg.amount;
+      credit.postedCredits += leg.amount;
+    }
+  }
+  checkTotals(next.values());
+  const transfer: StoredTransfer = {
+    id: command.transferId,
+    kind: pending ? 'hold' : 'transfer',
+    code: command.code,
+    pendingId: undefined,
+    legs: command.legs,
+    metadata: command.metadata,
+    contentHash: hash,
+    effectiveAt: command.effectiveAt ?? now,
+    recordedAt: now,
+    expiresAt: pending ? new Date(now.getTime() + command.pendingTimeoutSeconds! * 1000) : undefined,
+  };
+  commitTotals(next, snapshot, writes);
+  record(transfer, messageId, snapshot, writes);
+  if (pending) {
+    const hold: HoldState = { transferId: transfer.id, state: 'pending', expiresAt: transfer.expiresAt!, resolvedBy: undefined };
+    snapshot.holds.set(hold.transferId, hold);
+    writes.holds.set(hold.transferId, hold);
+  } else {
+    appendEntries(transfer, transfer.legs, snapshot, writes);
+  }
+  return { status: 'applied', transfer, duplicate: false };
+}
+
+function postHold(
+  command: Extract<Command, { kind: 'post' }>,
+  messageId: string,
+  snapshot: BatchSnapshot,
+  writes: BatchWrites,
+  now: Date,
+): Outcome {
+  const hash = contentHash(command);
+  const existing = existingOutcome(command.transferId, hash, snapshot);
+  if (existing !== undefined) return existing;
+  checkMetadata(command.metadata);
+  const { hold, held } = openHold(command.pendingId, snapshot, now);
+  let postedLegs: readonly LegInput[] = held.legs;
+  if (command.amount !== undefined) {
+    const only = held.legs[0];
+    if (held.legs.length !== 1 || only === undefined) {
+      throw new Rejection('partial_post_of_multi_leg_hold', `hold ${held.id} has ${held.legs.length} legs; post it in full`);
+    }
+    if (command.amount > only.amount) {
+      throw new Rejection('post_amount_exceeds_hold', `post of ${command.amount} exceeds the hold of ${only.amount}`);
+    }
+    postedLegs = [{ ...only, amount: command.amount }];
+  }
+  const next = copyAccounts(held.legs, snapshot);
+  held.legs.forEach((leg, index) => {
+    const posted = postedLegs[index]!.amount;
+    const debit = next.get(leg.debitAccountId)!;
+    const credit = next.get(leg.creditAccountId)!;
+    debit.pendingDebits -= leg.amount;
+    credit.pendingCredits -= leg.amount;
+    debit.postedDebits += posted;
+    credit.postedCredits += posted;
+  });
+  checkTotals(next.values());
+  const transfer: StoredTransfer = {
+    id: command.transferId,
+    kind: 'post',
+    code: held.code,
+    pendingId: held.id,
+    legs: postedLegs,
+    metadata: command.metadata,
+    contentHash: hash,
+    effectiveAt: now,
+    recordedAt: now,
+    expiresAt: undefined,
+  };
+  commitTotals(next, snapshot, writes);
+  record(transfer, messageId, snapshot, writes);
+  resolveHold(hold, 'posted', transfer.id, writes);
+  appendEntries(transfer, postedLegs, snapshot, writes);
+  return { status: 'applied', transfer, duplicate: false };
+}
+
+function voidHold(
+  command: Extract<Command, { kind: 'void' }>,
+  messageId: string,
+  snapshot: BatchSnapshot,
+  writes: BatchWrites,
+  now: Date,
+): Outcome {
+  const hash = contentHash(command);
+  if (command.expiry) {
+    const hold = snapshot.holds.get(command.pendingId);
+    if (hold === undefined || hold.state !== 'pending') return { status: 'ignored', detail: 'hold already resolved' };
+  }
+  const existing = existingOutcome(command.transferId, hash, snapshot);
+  if (existing !== undefined) return existing;
+  checkMetadata(command.metadata);
+  // An expiry voids a hold whose time has come; a caller may void it until then.
+  const { hold, held } = openHold(command.pendingId, snapshot, command.expiry ? undefined : now);
+  const next = copyAccounts(held.legs, snapshot);
+  for (const leg of held.legs) {
+    next.get(leg.debitAccountId)!.pendingDebits -= leg.amount;
+    next.get(leg.creditAccountId)!.pendingCredits -= leg.amount;
+  }
+  checkTotals(next.values());
+  const transfer: StoredTransfer = {
+    id: command.transferId,
+    kind: 'void',
+    code: held.code,
+    pendingId: held.id,
+    legs: held.legs,
+    metadata: command.metadata,
+    contentHash: hash,
+    effectiveAt: now,
+    recordedAt: now,
+    expiresAt: undefined,
+  };
+  commitTotals(next, snapshot, writes);
+  record(transfer, messageId, snapshot, writes);
+  resolveHold(hold, command.expiry ? 'expired' : 'voided', transfer.id, writes);
+  return { status: 'applied', transfer, duplicate: false };
+}
+
+/** The hold and its transfer, if it may still be posted or voided. `now` undefined skips the expiry check. */
+function openHold(pendingId: string, snapshot: BatchSnapshot, now: Date | undefined): { hold: HoldState; held: StoredTransfer } {
+  const hold = snapshot.holds.get(pendingId);
+  const held = snapshot.transfers.get(pendingId);
+  if (hold === undefined || held === undefined || held.kind !== 'hold') {
+    throw new Rejection('hold_not_found', `no hold ${pendingId}`);
+  }
+  switch (hold.state) {
+    case 'pending':
+      break;
+    case 'posted':
+      throw new Rejection('hold_already_posted', `hold ${pendingId} was posted by ${hold.resolvedBy ?? 'an earlier command'}`);
+    case 'voided':
+      throw new Rejection('hold_already_voided', `hold ${pendingId} was voided by ${hold.resolvedBy ?? 'an earlier command'}`);
+    case 'expired':
+      throw new Rejection('hold_expired', `hold ${pendingId} expired at ${hold.expiresAt.toISOString()}`);
+  }
+  if (now !== undefined && hold.expiresAt.getTime() <= now.getTime()) {
+    throw new Rejection('hold_expired', `hold ${pendingId} expired at ${hold.expiresAt.toISOString()}`);
+  }
+  return { hold, held };
+}
+
+function resolveHold(hold: HoldState, state: HoldState['state'], by: string, writes: BatchWrites): void {
+  hold.state = state;
+  hold.resolvedBy = by;
+  writes.holds.set(hold.transferId, hold);
+}
+
+/** Checks every leg's asset and accounts; returns the accounts the legs touch. */
+function resolveLegs(legs: readonly LegInput[], snapshot: BatchSnapshot): Map<string, AccountState> {
+  const accounts = new Map<string, AccountState>();
+  for (const leg of legs) {
+    if (!snapshot.assets.has(leg.asset)) throw new Rejection('unknown_asset', `asset ${leg.asset} is not known`);
+    if (leg.debitAccountId === leg.creditAccountId) {
+      throw new Rejection('same_account', `leg debits and credits the same account ${leg.debitAccountId}`);
+    }
+    if (leg.amount <= 0n || leg.amount > maxAmount) throw new Rejection('amount_out_of_range', 'amount out of range');
+    for (const id of [leg.debitAccountId, leg.creditAccountId]) {
+      const account = snapshot.accounts.get(id);
+      if (account === undefined) throw new Rejection('account_not_found', `no account ${id}`);
+      if (account.asset !== leg.asset) {
+        throw new Rejection('asset_mismatch', `account ${id} holds ${account.asset}, the leg moves ${leg.asset}`);
+      }
+      accounts.set(id, account);
+    }
+  }
+  return accounts;
+}
+
+function copyAccounts(legs: readonly LegInput[], snapshot: BatchSnapshot): Map<string, AccountState> {
+  const next = new Map<string, AccountState>();
+  for (const leg of legs) {
+    for (const id of [leg.debitAccountId, leg.creditAccountId]) {
+      const account = snapshot.accounts.get(id);
+      // A hold's accounts existed when it was placed, and accounts are never deleted.
+      if (account === undefined) throw new Error(`invariant: account ${id} of a hold is missing`);
+      next.set(id, { ...account });
+    }
+  }
+  return next;
+}
+
+function checkTotals(accounts: Iterable<AccountState>): void {
+  for (const account of accounts) {
+    const totals = [account.postedDebits, account.postedCredits, account.pendingDebits, account.pendingCredits];
+    if (totals.some((total) => total > maxAmount)) {
+      throw new Rejection('amount_out_of_range', `account ${account.id} would exceed the largest amount`);
+    }
+    if (totals.some((total) => total < 0n)) throw new Error(`invariant: account ${account.id} total below zero`);
+    if (account.noOverdraft && account.postedDebits + account.pendingDebits > account.postedCredits) {
+      const available = account.postedCredits - account.postedDebits - account.pendingDebits;
+      throw new Rejection('insufficient_funds', `account ${account.id} lacks funds (available ${available})`);
+    }
+  }
+}
+
+function commitTotals(next: Map<string, AccountState>, snapshot: BatchSnapshot, writes: BatchWrites): void {
+  for (const account of next.values()) {
+    Object.assign(snapshot.accounts.get(account.id)!, account);
+    writes.touchedAccounts.add(account.id);
+  }
+}
+
+function record(transfer: StoredTransfer, messageId: string, snapshot: BatchSnapshot, writes: BatchWrites): void {
+  snapshot.transfers.set(transfer.id, transfer);
+  writes.transfers.push({ ...transfer, messageId });
+}
+
+function appendEntries(transfer: StoredTransfer, legs: readonly LegInput[], snapshot: BatchSnapshot, writes: BatchWrites): void {
+  // Totals already include the whole transfer: start from the balance before
+  // it and walk the entries forward, so each records the balance after itself.
+  const running = new Map<string, bigint>();
+  for (const leg of legs) {
+    for (const id of [leg.debitAccountId, leg.creditAccountId]) {
+      const account = snapshot.accounts.get(id)!;
+      running.set(id, account.postedCredits - account.postedDebits);
+    }
+  }
+  for (const leg of legs) {
+    running.set(leg.debitAccountId, running.get(leg.debitAccountId)! + leg.amount);
+    running.set(leg.creditAccountId, running.get(leg.creditAccountId)! - leg.amount);
+  }
+  legs.forEach((leg, legIndex) => {
+    for (const [side, accountId, effect] of [
+      ['D', leg.debitAccountId, -leg.amount],
+      ['C', leg.creditAccountId, leg.amount],
+    ] as const) {
+      const balanceAfter = running.get(accountId)! + effect;
+      running.set(accountId, balanceAfter);
+      writes.entries.push({
+        transferId: transfer.id,
+        legIndex,
+        accountId,
+        side,
+        asset: leg.asset,
+        amount: leg.amount,
+        balanceAfter,
+        code: transfer.code,
+        effectiveAt: transfer.effectiveAt,
+      });
+    }
+  });
+}
+
+function checkMetadata(metadata: Metadata): void {
+  if (Buffer.byteLength(JSON.stringify(metadata)) > metadataLimitBytes) {
+    throw new Rejection('metadata_too_large', `metadata is larger than ${metadataLimitBytes} bytes`);
+  }
+}
+
+/** sha256 of the command's canonical content: the same id must carry the same content. */
+export function contentHash(command: Command): string {
+  const canonical = JSON.stringify(command, (key, value: unknown) => {
+    if (typeof value === 'bigint') return value.toString();
+    if (value instanceof Date) return value.toISOString();
+    if (key === 'metadata' && value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    return value;
+  });
+  return createHash('sha256').update(canonical).digest('base64url');
+}

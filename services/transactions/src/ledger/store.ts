@@ -1,0 +1,335 @@
+/**
+ * SQL for the writer: load what a batch touches (accounts locked in id order,
+ * so two writers can never deadlock), then write everything the batch produced
+ * with one multi-row statement per table, in the same transaction.
+ *
+ * Rows travel as one JSON parameter per table (`jsonb_to_recordset`), which
+ * both drivers send the same way, and amounts as decimal strings.
+ */
+import type { Queryable } from '@t50/kit';
+import type { BatchSnapshot, BatchWrites } from './engine';
+import type { AccountState, HoldState, LegInput, StoredOutcome, StoredTransfer, WorkItem } from './model';
+import { userAccountId } from '@t50/contracts';
+
+/** A PostgreSQL text[] literal, so the array travels as one text parameter. */
+export function textArray(values: Iterable<string>): string {
+  const quoted: string[] = [];
+  for (const value of values) quoted.push(`"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
+  return `{${quoted.join(',')}}`;
+}
+
+interface AccountRow extends Record<string, unknown> {
+  id: string;
+  asset: string;
+  owner_type: 'user' | 'system';
+  owner_id: string;
+  code: string;
+  no_overdraft: boolean;
+  posted_debits: string;
+  posted_credits: string;
+  pending_debits: string;
+  pending_credits: string;
+}
+
+export interface TransferRow extends Record<string, unknown> {
+  id: string;
+  kind: StoredTransfer['kind'];
+  code: string;
+  pending_id: string | null;
+  legs: { debitAccountId: string; creditAccountId: string; asset: string; amount: string }[];
+  metadata: Record<string, string>;
+  content_hash: string;
+  effective_at: Date;
+  recorded_at: Date;
+  expires_at: Date | null;
+}
+
+export const accountColumns =
+  'id, asset, owner_type, owner_id, code, no_overdraft, posted_debits::text, posted_credits::text, pending_debits::text, pending_credits::text';
+export const transferColumns =
+  'id, kind, code, pending_id, legs, metadata, content_hash, effective_at, recorded_at, expires_at';
+
+export function toAccount(row: AccountRow): AccountState {
+  return {
+    id: row.id,
+    asset: row.asset,
+    ownerType: row.owner_type,
+    ownerId: row.owner_id,
+    code: row.code,
+    noOverdraft: row.no_overdraft,
+    postedDebits: BigInt(row.posted_debits),
+    postedCredits: BigInt(row.posted_credits),
+    pendingDebits: BigInt(row.pending_debits),
+    pendingCredits: BigInt(row.pending_credits),
+  };
+}
+
+export function toTransfer(row: TransferRow): StoredTransfer {
+  return {
+    id: row.id,
+    kind: row.kind,
+    code: row.code,
+    pendingId: row.pending_id ?? undefined,
+    legs: row.legs.map((leg): LegInput => ({ ...leg, amount: BigInt(leg.amount) })),
+    metadata: row.metadata,
+    contentHash: row.content_hash,
+    effectiveAt: new Date(row.effective_at),
+    recordedAt: new Date(row.recorded_at),
+    expiresAt: row.expires_at === null ? undefined : new Date(row.expires_at),
+  };
+}
+
+/** Ids a batch refers to, found before anything is loaded. */
+function referencedIds(items: readonly WorkItem[]) {
+  const accounts = new Set<string>();
+  const transfers = new Set<string>();
+  const pendings = new Set<string>();
+  const messages = new Set<string>();
+  for (const item of items) {
+    messages.add(item.messageId);
+    const command = item.command;
+    switch (command.kind) {
+      case 'open_accounts':
+        for (const asset of command.assets) accounts.add(userAccountId(command.ownerId, asset));
+        break;
+      case 'transfer':
+        transfers.add(command.transferId);
+        for (const leg of command.legs) {
+          accounts.add(leg.debitAccountId);
+          accounts.add(leg.creditAccountId);
+        }
+        break;
+      case 'post':
+      case 'void':
+        transfers.add(command.transferId);
+        pendings.add(command.pendingId);
+        break;
+    }
+  }
+  return { accounts, transfers, pendings, messages };
+}
+
+/** Reads (and locks) everything the batch needs; the four reads are pipelined. */
+export async function loadSnapshot(
+  tx: Queryable,
+  items: readonly WorkItem[],
+  assets: ReadonlyMap<string, number>,
+): Promise<BatchSnapshot> {
+  const ids = referencedIds(items);
+  const pendingIds = textArray(ids.pendings);
+  const [accountRows, transferRows, holdRows, inboxRows] = await Promise.all([
+    // A hold's accounts are locked too: posting or voiding it changes them.
+    tx.query<AccountRow>(
+      `select ${accountColumns} from accounts
+       where id = any($1::text::text[])
+          or ($2::text::text[] <> '{}' and id in (
+               select leg ->> side from transfers, jsonb_array_elements(legs) as leg,
+                 (values ('debitAccountId'), ('creditAccountId')) as sides (side)
+               where transfers.id = any($2::text::text[])))
+       order by id for no key update`,
+      [textArray(ids.accounts), pendingIds],
+    ),
+    tx.query<TransferRow>(`select ${transferColumns} from transfers where id = any($1::text::text[])`, [
+      textArray([...ids.transfers, ...ids.pendings]),
+    ]),
+    tx.query<{ transfer_id: string; state: HoldState['state']; expires_at: Date; resolved_by: string | null }>(
+      'select transfer_id, state, expires_at, resolved_by from holds where transfer_id = any($1::text::text[])',
+      [pendingIds],
+    ),
+    tx.query<{ message_id: string; outcome: StoredOutcome }>(
+      'select message_id, outcome from inbox where message_id = any($1::text::text[])',
+      [textArray(ids.messages)],
+    ),
+  ]);
+  return {
+    assets,
+    accounts: new Map(accountRows.map((row) => [row.id, toAccount(row)])),
+    transfers: new Map(transferRows.map((row) => [row.id, toTransfer(row)])),
+    holds: new Map(
+      holdRows.map((row) => [
+        row.transfer_id,
+        { transferId: row.transfer_id, state: row.state, expiresAt: new Date(row.expires_at), resolvedBy: row.resolved_by ?? undefined },
+      ]),
+    ),
+    inbox: new Map(inboxRows.map((row) => [row.message_id, row.outcome])),
+  };
+}
+
+export interface OutboxRow {
+  readonly eventId: string;
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly type: string;
+  readonly correlationId: string | undefined;
+  readonly payload: unknown;
+}
+
+export interface PersistedOutboxRow extends OutboxRow {
+  readonly seq: string;
+}
+
+const legsJson = (legs: readonly LegInput[]) => legs.map((leg) => ({ ...leg, amount: leg.amount.toString() }));
+
+/** Writes a batch: one statement per table, pipelined. Returns the outbox rows with their sequence numbers. */
+export async function writeBatch(
+  tx: Queryable,
+  writes: BatchWrites,
+  outbox: readonly OutboxRow[],
+  recordedAt: Date,
+  accounts: ReadonlyMap<string, AccountState>,
+): Promise<PersistedOutboxRow[]> {
+  const statements: Promise<unknown>[] = [];
+  const at = recordedAt.toISOString();
+  if (writes.newAccounts.length > 0) {
+    statements.push(
+      tx.query(
+        `insert into accounts (id, asset, owner_type, owner_id, code, no_overdraft)
+         select id, asset, owner_type, owner_id, code, no_overdraft
+         from jsonb_to_recordset($1::text::jsonb) as x (id text, asset text, owner_type text, owner_id text, code text, no_overdraft boolean)`,
+        [
+          JSON.stringify(
+            writes.newAccounts.map((a) => ({
+              id: a.id,
+              asset: a.asset,
+              owner_type: a.ownerType,
+              owner_id: a.ownerId,
+              code: a.code,
+              no_overdraft: a.noOverdraft,
+            })),
+          ),
+        ],
+      ),
+    );
+  }
+  if (writes.touchedAccounts.size > 0) {
+    const rows = [...writes.touchedAccounts].sort().map((id) => {
+      const a = accounts.get(id)!;
+      return {
+        id,
+        pd: a.postedDebits.toString(),
+        pc: a.postedCredits.toString(),
+        nd: a.pendingDebits.toString(),
+        nc: a.pendingCredits.toString(),
+      };
+    });
+    statements.push(
+      tx.query(
+        `update accounts set posted_debits = x.pd::numeric, posted_credits = x.pc::numeric,
+                pending_debits = x.nd::numeric, pending_credits = x.nc::numeric
+         from jsonb_to_recordset($1::text::jsonb) as x (id text, pd text, pc text, nd text, nc text)
+         where accounts.id = x.id`,
+        [JSON.stringify(rows)],
+      ),
+    );
+  }
+  if (writes.transfers.length > 0) {
+    statements.push(
+      tx.query(
+        `insert into transfers (id, kind, code, pending_id, legs, metadata, content_hash, effective_at, recorded_at, expires_at, message_id)
+         select id, kind, code, pending_id, legs, metadata, content_hash, effective_at, $2::timestamptz, expires_at, message_id
+         from jsonb_to_recordset($1::text::jsonb) as x (id text, kind text, code text, pending_id text, legs jsonb, metadata jsonb,
+           content_hash text, effective_at timestamptz, expires_at timestamptz, message_id text)`,
+        [
+          JSON.stringify(
+            writes.transfers.map((t) => ({
+              id: t.id,
+              kind: t.kind,
+              code: t.code,
+              pending_id: t.pendingId ?? null,
+              legs: legsJson(t.legs),
+              metadata: t.metadata,
+              content_hash: t.contentHash,
+              effective_at: t.effectiveAt.toISOString(),
+              expires_at: t.expiresAt?.toISOString() ?? null,
+              message_id: t.messageId,
+            })),
+          ),
+          at,
+        ],
+      ),
+    );
+  }
+  if (writes.entries.length > 0) {
+    statements.push(
+      tx.query(
+        `insert into entries (transfer_id, leg_index, account_id, side, asset, amount, balance_after, code, effective_at, recorded_at)
+         select t, l, a, s, x.asset, m::numeric, b::numeric, c, e, $2::timestamptz
+         from rows from (jsonb_to_recordset($1::text::jsonb) as (t text, l smallint, a text, s text, asset text, m text, b text, c text, e timestamptz))
+           with ordinality as x (t, l, a, s, asset, m, b, c, e, n)
+         order by n`,
+        [
+          JSON.stringify(
+            writes.entries.map((e) => ({
+              t: e.transferId,
+              l: e.legIndex,
+              a: e.accountId,
+              s: e.side,
+              asset: e.asset,
+              m: e.amount.toString(),
+              b: e.balanceAfter.toString(),
+              c: e.code,
+              e: e.effectiveAt.toISOString(),
+            })),
+          ),
+          at,
+        ],
+      ),
+    );
+  }
+  if (writes.holds.size > 0) {
+    statements.push(
+      tx.query(
+        `insert into holds (transfer_id, state, expires_at, resolved_by)
+         select transfer_id, state, expires_at, resolved_by
+         from jsonb_to_recordset($1::text::jsonb) as x (transfer_id text, state text, expires_at timestamptz, resolved_by text)
+         on conflict (transfer_id) do update set state = excluded.state, resolved_by = excluded.resolved_by`,
+        [
+          JSON.stringify(
+            [...writes.holds.values()].map((h) => ({
+              transfer_id: h.transferId,
+              state: h.state,
+              expires_at: h.expiresAt.toISOString(),
+              resolved_by: h.resolvedBy ?? null,
+            })),
+          ),
+        ],
+      ),
+    );
+  }
+  if (writes.inbox.length > 0) {
+    statements.push(
+      tx.query(
+        `insert into inbox (message_id, outcome, recorded_at)
+         select message_id, outcome, $2::timestamptz from jsonb_to_recordset($1::text::jsonb) as x (message_id text, outcome jsonb)`,
+        [JSON.stringify(writes.inbox.map((i) => ({ message_id: i.messageId, outcome: i.outcome }))), at],
+      ),
+    );
+  }
+  let persisted: Promise<{ seq: string; n: string }[]> = Promise.resolve([]);
+  if (outbox.length > 0) {
+    persisted = tx.query<{ seq: string; n: string }>(
+      `insert into outbox (event_id, exchange, routing_key, type, correlation_id, payload)
+       select event_id, exchange, routing_key, type, correlation_id, payload
+       from rows from (jsonb_to_recordset($1::text::jsonb) as (event_id text, exchange text, routing_key text, type text,
+         correlation_id text, payload jsonb)) with ordinality as x (event_id, exchange, routing_key, type, correlation_id, payload, n)
+       order by n
+       returning seq::text`,
+      [
+        JSON.stringify(
+          outbox.map((o) => ({
+            event_id: o.eventId,
+            exchange: o.exchange,
+            routing_key: o.routingKey,
+            type: o.type,
+            correlation_id: o.correlationId ?? null,
+            payload: o.payload,
+          })),
+        ),
+      ],
+    );
+  }
+  const [seqRows] = await Promise.all([persisted, ...statements]);
+  const seqs = seqRows.map((row) => row.seq).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  // Rows of one insert get ascending sequence numbers in insertion order.
+  return outbox.map((row, index) => ({ ...row, seq: seqs[index]! }));
+}

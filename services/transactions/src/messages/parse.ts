@@ -1,0 +1,86 @@
+/**
+ * Turns a raw message into a work item, or says why it never can be (it is
+ * then dead-lettered with that reason): too large, not JSON, no known type,
+ * or not matching its type's schema.
+ */
+import { domainEvents, ledgerCommands, validatorFor, type DomainEvent, type LedgerCommand } from '@t50/contracts';
+import { commandForEvent } from '../posting/rules';
+import type { Command, WorkItem } from '../ledger/model';
+
+/** What the ledger consumes: its commands and the domain events it has posting rules for. */
+const consumedTypes = new Set([...ledgerCommands, ...domainEvents].map((schema) => schema.$id!));
+
+export type Parsed = { readonly ok: true; readonly item: WorkItem } | { readonly ok: false; readonly reason: string };
+
+export interface RawMessage {
+  readonly body: Buffer | string;
+  readonly replyTo?: string | undefined;
+  readonly correlationId?: string | undefined;
+}
+
+
+export function parseMessage(raw: RawMessage, maxBytes: number): Parsed {
+  const size = typeof raw.body === 'string' ? Buffer.byteLength(raw.body) : raw.body.length;
+  if (size > maxBytes) return { ok: false, reason: `message_too_large: ${size} bytes, the limit is ${maxBytes}` };
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof raw.body === 'string' ? raw.body : raw.body.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'malformed_json: the body is not valid JSON' };
+  }
+  return parseValue(value, raw);
+}
+
+export function parseValue(value: unknown, raw: Omit<RawMessage, 'body'>): Parsed {
+  if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') {
+    return { ok: false, reason: 'invalid_schema: the body is not a message envelope with a type' };
+  }
+  const type = (value as { type: string }).type;
+  const check = consumedTypes.has(type) ? validatorFor(type) : undefined;
+  if (check === undefined) return { ok: false, reason: `unknown_type: ${type.slice(0, 80)} is not consumed by the ledger` };
+  if (!check.Check(value)) {
+    const first = check.Errors(value).First();
+    return { ok: false, reason: `invalid_schema: ${first === undefined ? 'invalid' : `${first.path || '/'} ${first.message}`}` };
+  }
+  const message = value as LedgerCommand | DomainEvent;
+  const command = toCommand(message);
+  return {
+    ok: true,
+    item: { messageId: message.id, commandType: type, command, replyTo: raw.replyTo, correlationId: raw.correlationId },
+  };
+}
+
+function toCommand(message: LedgerCommand | DomainEvent): Command {
+  switch (message.type) {
+    case 'ledger.account.open':
+      return { kind: 'open_accounts', ownerId: message.data.ownerId, assets: [message.data.asset] };
+    case 'ledger.transfer.create':
+      return {
+        kind: 'transfer',
+        transferId: message.data.transferId,
+        code: message.data.code as Extract<Command, { kind: 'transfer' }>['code'],
+        legs: message.data.legs.map((leg) => ({ ...leg, amount: BigInt(leg.amount) })),
+        metadata: message.data.metadata ?? {},
+        effectiveAt: message.data.effectiveAt === undefined ? undefined : new Date(message.data.effectiveAt),
+        pendingTimeoutSeconds: message.data.pending?.timeoutSeconds,
+      };
+    case 'ledger.transfer.post':
+      return {
+        kind: 'post',
+        transferId: message.data.transferId,
+        pendingId: message.data.pendingId,
+        amount: message.data.amount === undefined ? undefined : BigInt(message.data.amount),
+        metadata: message.data.metadata ?? {},
+      };
+    case 'ledger.transfer.void':
+      return {
+        kind: 'void',
+        transferId: message.data.transferId,
+        pendingId: message.data.pendingId,
+        metadata: message.data.metadata ?? {},
+        expiry: false,
+      };
+    default:
+      return commandForEvent(message);
+  }
+}

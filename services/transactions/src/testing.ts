@@ -1,0 +1,154 @@
+/**
+ * A real ledger for tests and benchmarks: its own PostgreSQL database and
+ * RabbitMQ vhost, the service wired as in production, a publisher, and a
+ * queue that collects every ledger event so a test can wait for what a user
+ * would see.
+ */
+import { randomUUID } from 'node:crypto';
+import { exchanges, type LedgerEvent } from '@t50/contracts';
+import {
+  createLogger,
+  createPostgresDatabase,
+  createRabbitTransport,
+  deadLetterQueueName,
+  type Database,
+  type Delivery,
+  type Logger,
+  type Subscription,
+  type Transport,
+} from '@t50/kit';
+import { createTestDatabase, createTestVhost } from '@t50/kit/testing';
+import { createTransactionsService, type TransactionsService, type TransactionsServiceConfig } from './service';
+import { ledgerQueue } from './messages/consumer';
+
+export const testApiKey = 'test-key-0123456789abcdef0123456789abcdef';
+
+export interface DeadLetter {
+  readonly body: string;
+  readonly reason: string;
+  readonly messageId: string | undefined;
+}
+
+export interface EventCollector {
+  readonly events: LedgerEvent[];
+  /** Waits until `predicate` holds for some event; fails after `timeoutMs`. */
+  waitFor(predicate: (event: LedgerEvent) => boolean, timeoutMs?: number): Promise<LedgerEvent>;
+  /** Waits until at least `count` events match. */
+  waitForCount(predicate: (event: LedgerEvent) => boolean, count: number, timeoutMs?: number): Promise<LedgerEvent[]>;
+  close(): Promise<void>;
+}
+
+export async function collectEvents(transport: Transport, name = `test.events.${randomUUID()}`): Promise<EventCollector> {
+  await transport.declareExchange(exchanges.events);
+  await transport.declareQueue({ name, bindings: [{ exchange: exchanges.events, routingKey: 'ledger.#' }] });
+  const events: LedgerEvent[] = [];
+  const subscription = await transport.consumeBatch(
+    name,
+    async (batch) => {
+      for (const delivery of batch) events.push(JSON.parse(delivery.body.toString('utf8')) as LedgerEvent);
+      return batch.map(() => ({ kind: 'ack' as const }));
+    },
+    { maxMessages: 1000, maxWaitMs: 2 },
+  );
+  async function waitForCount(predicate: (event: LedgerEvent) => boolean, count: number, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = events.filter(predicate);
+      if (found.length >= count) return found;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${found.length} of ${count} events`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  return {
+    events,
+    waitForCount,
+    async waitFor(predicate, timeoutMs) {
+      const [first] = await waitForCount(predicate, 1, timeoutMs);
+      return first!;
+    },
+    close: () => subscription.close(),
+  };
+}
+
+/** Reads what sits in a dead-letter queue (consuming it). */
+export async function drainDeadLetters(transport: Transport, queue = ledgerQueue, waitMs = 500): Promise<DeadLetter[]> {
+  const found: DeadLetter[] = [];
+  const subscription: Subscription = await transport.consume(
+    deadLetterQueueName(queue),
+    async (delivery: Delivery) => {
+      found.push({
+        body: delivery.body.toString('utf8'),
+        reason: String(delivery.headers['x-t50-death-reason'] ?? ''),
+        messageId: delivery.messageId,
+      });
+    },
+    { prefetch: 100 },
+  );
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  await subscription.close();
+  return found;
+}
+
+export interface TestLedger {
+  readonly service: TransactionsService;
+  readonly db: Database;
+  readonly transport: Transport;
+  readonly events: EventCollector;
+  readonly logger: Logger;
+  readonly databaseUrl: string;
+  readonly brokerUrl: string;
+  /** Publishes a message (an envelope object or raw bytes) to the ledger's queue via its exchange binding. */
+  send(message: unknown, options?: { routingKey?: string; replyTo?: string; correlationId?: string }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestLedger(
+  name: string,
+  overrides: Partial<TransactionsServiceConfig> = {},
+): Promise<TestLedger> {
+  const database = await createTestDatabase(name);
+  const vhost = await createTestVhost(name);
+  const logger = createLogger({ service: `test-${name}`, level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const db = createPostgresDatabase({ url: database.url, maxConnections: 4 });
+  const transport = await createRabbitTransport({ url: vhost.url, logger });
+  const config: TransactionsServiceConfig = {
+    TRANSACTIONS_API_KEYS: [testApiKey],
+    LEDGER_QUEUE: ledgerQueue,
+    LEDGER_BATCH_MAX_MESSAGES: 500,
+    LEDGER_BATCH_MAX_WAIT_MS: 5,
+    LEDGER_MAX_MESSAGE_BYTES: 65_536,
+    LEDGER_HOLD_SWEEP_INTERVAL_MS: 200,
+    ...overrides,
+  };
+  const service = await createTransactionsService({ config, db, transport, logger });
+  const events = await collectEvents(transport);
+  return {
+    service,
+    db,
+    transport,
+    events,
+    logger,
+    databaseUrl: database.url,
+    brokerUrl: vhost.url,
+    async send(message, options = {}) {
+      const type = Buffer.isBuffer(message) || typeof message !== 'object' || message === null ? undefined : (message as { type?: unknown }).type;
+      const routingKey = options.routingKey ?? (typeof type === 'string' ? (type.startsWith('ledger.') ? `ledger.command.${type}` : type) : 'ledger.command.unknown');
+      const id = typeof message === 'object' && message !== null && !Buffer.isBuffer(message) ? (message as { id?: unknown }).id : undefined;
+      await transport.publish({
+        exchange: routingKey.startsWith('ledger.command.') ? exchanges.commands : exchanges.events,
+        routingKey,
+        body: typeof message === 'string' ? Buffer.from(message) : message,
+        messageId: typeof id === 'string' ? id : randomUUID(),
+        ...(options.replyTo === undefined ? {} : { replyTo: options.replyTo }),
+        ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
+      });
+    },
+    async close() {
+      await events.close();
+      await service.close();
+      await transport.close();
+      await db.close();
+      await Promise.allSettled([database.drop(), vhost.drop()]);
+    },
+  };
+}
