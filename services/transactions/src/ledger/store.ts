@@ -18,6 +18,14 @@ export function textArray(values: Iterable<string>): string {
   return `{${quoted.join(',')}}`;
 }
 
+/**
+ * `join unnest(ids)` rather than `where key = any(ids)`: on a young table
+ * without statistics the planner picks a sequential scan for `= any` and
+ * compares every row with every id (measured: 88 ms for 2,000 rows); a join
+ * stays a hash or index lookup whatever the statistics say.
+ */
+const byIds = (key: string) => `join unnest($1::text::text[]) as wanted (wanted_id) on wanted.wanted_id = ${key}`;
+
 interface AccountRow extends Record<string, unknown> {
   id: string;
   asset: string;
@@ -109,7 +117,12 @@ function referencedIds(items: readonly WorkItem[]) {
   return { accounts, transfers, pendings, messages };
 }
 
-/** Reads (and locks) everything the batch needs; the four reads are pipelined. */
+/**
+ * Reads (and locks) everything the batch needs. The accounts of the holds the
+ * batch posts or voids come from those holds' legs (immutable, so read
+ * without a lock); then every account is locked in one statement, in id
+ * order, so two writers can never deadlock. The other reads are pipelined.
+ */
 export async function loadSnapshot(
   tx: Queryable,
   items: readonly WorkItem[],
@@ -117,34 +130,37 @@ export async function loadSnapshot(
 ): Promise<BatchSnapshot> {
   const ids = referencedIds(items);
   const pendingIds = textArray(ids.pendings);
+  const holdTransfers = ids.pendings.size === 0
+    ? []
+    : await tx.query<TransferRow>(`select ${transferColumns} from transfers ${byIds('id')}`, [pendingIds]);
+  for (const row of holdTransfers) {
+    for (const leg of row.legs) {
+      ids.accounts.add(leg.debitAccountId);
+      ids.accounts.add(leg.creditAccountId);
+    }
+  }
   const [accountRows, transferRows, holdRows, inboxRows] = await Promise.all([
-    // A hold's accounts are locked too: posting or voiding it changes them.
-    tx.query<AccountRow>(
-      `select ${accountColumns} from accounts
-       where id = any($1::text::text[])
-          or ($2::text::text[] <> '{}' and id in (
-               select leg ->> side from transfers, jsonb_array_elements(legs) as leg,
-                 (values ('debitAccountId'), ('creditAccountId')) as sides (side)
-               where transfers.id = any($2::text::text[])))
-       order by id for no key update`,
-      [textArray(ids.accounts), pendingIds],
-    ),
-    tx.query<TransferRow>(`select ${transferColumns} from transfers where id = any($1::text::text[])`, [
-      textArray([...ids.transfers, ...ids.pendings]),
+    tx.query<AccountRow>(`select ${accountColumns} from accounts ${byIds('id')} order by id for no key update of accounts`, [
+      textArray(ids.accounts),
     ]),
-    tx.query<{ transfer_id: string; state: HoldState['state']; expires_at: Date; resolved_by: string | null }>(
-      'select transfer_id, state, expires_at, resolved_by from holds where transfer_id = any($1::text::text[])',
-      [pendingIds],
-    ),
+    ids.transfers.size === 0
+      ? Promise.resolve([])
+      : tx.query<TransferRow>(`select ${transferColumns} from transfers ${byIds('id')}`, [textArray(ids.transfers)]),
+    ids.pendings.size === 0
+      ? Promise.resolve([])
+      : tx.query<{ transfer_id: string; state: HoldState['state']; expires_at: Date; resolved_by: string | null }>(
+          `select transfer_id, state, expires_at, resolved_by from holds ${byIds('transfer_id')}`,
+          [pendingIds],
+        ),
     tx.query<{ message_id: string; outcome: StoredOutcome }>(
-      'select message_id, outcome from inbox where message_id = any($1::text::text[])',
+      `select message_id, outcome from inbox ${byIds('message_id')}`,
       [textArray(ids.messages)],
     ),
   ]);
   return {
     assets,
     accounts: new Map(accountRows.map((row) => [row.id, toAccount(row)])),
-    transfers: new Map(transferRows.map((row) => [row.id, toTransfer(row)])),
+    transfers: new Map([...holdTransfers, ...transferRows].map((row) => [row.id, toTransfer(row)])),
     holds: new Map(
       holdRows.map((row) => [
         row.transfer_id,
@@ -185,7 +201,7 @@ export async function writeBatch(
       tx.query(
         `insert into accounts (id, asset, owner_type, owner_id, code, no_overdraft)
          select id, asset, owner_type, owner_id, code, no_overdraft
-         from jsonb_to_recordset($1::text::jsonb) as x (id text, asset text, owner_type text, owner_id text, code text, no_overdraft boolean)`,
+         from json_to_recordset($1::text::json) as x (id text, asset text, owner_type text, owner_id text, code text, no_overdraft boolean)`,
         [
           JSON.stringify(
             writes.newAccounts.map((a) => ({
@@ -216,7 +232,7 @@ export async function writeBatch(
       tx.query(
         `update accounts set posted_debits = x.pd::numeric, posted_credits = x.pc::numeric,
                 pending_debits = x.nd::numeric, pending_credits = x.nc::numeric
-         from jsonb_to_recordset($1::text::jsonb) as x (id text, pd text, pc text, nd text, nc text)
+         from json_to_recordset($1::text::json) as x (id text, pd text, pc text, nd text, nc text)
          where accounts.id = x.id`,
         [JSON.stringify(rows)],
       ),
@@ -227,7 +243,7 @@ export async function writeBatch(
       tx.query(
         `insert into transfers (id, kind, code, pending_id, legs, metadata, content_hash, effective_at, recorded_at, expires_at, message_id)
          select id, kind, code, pending_id, legs, metadata, content_hash, effective_at, $2::timestamptz, expires_at, message_id
-         from jsonb_to_recordset($1::text::jsonb) as x (id text, kind text, code text, pending_id text, legs jsonb, metadata jsonb,
+         from json_to_recordset($1::text::json) as x (id text, kind text, code text, pending_id text, legs jsonb, metadata jsonb,
            content_hash text, effective_at timestamptz, expires_at timestamptz, message_id text)`,
         [
           JSON.stringify(
@@ -254,7 +270,7 @@ export async function writeBatch(
       tx.query(
         `insert into entries (transfer_id, leg_index, account_id, side, asset, amount, balance_after, code, effective_at, recorded_at)
          select t, l, a, s, x.asset, m::numeric, b::numeric, c, e, $2::timestamptz
-         from rows from (jsonb_to_recordset($1::text::jsonb) as (t text, l smallint, a text, s text, asset text, m text, b text, c text, e timestamptz))
+         from rows from (json_to_recordset($1::text::json) as (t text, l smallint, a text, s text, asset text, m text, b text, c text, e timestamptz))
            with ordinality as x (t, l, a, s, asset, m, b, c, e, n)
          order by n`,
         [
@@ -281,7 +297,7 @@ export async function writeBatch(
       tx.query(
         `insert into holds (transfer_id, state, expires_at, resolved_by)
          select transfer_id, state, expires_at, resolved_by
-         from jsonb_to_recordset($1::text::jsonb) as x (transfer_id text, state text, expires_at timestamptz, resolved_by text)
+         from json_to_recordset($1::text::json) as x (transfer_id text, state text, expires_at timestamptz, resolved_by text)
          on conflict (transfer_id) do update set state = excluded.state, resolved_by = excluded.resolved_by`,
         [
           JSON.stringify(
@@ -300,7 +316,7 @@ export async function writeBatch(
     statements.push(
       tx.query(
         `insert into inbox (message_id, outcome, recorded_at)
-         select message_id, outcome, $2::timestamptz from jsonb_to_recordset($1::text::jsonb) as x (message_id text, outcome jsonb)`,
+         select message_id, outcome, $2::timestamptz from json_to_recordset($1::text::json) as x (message_id text, outcome jsonb)`,
         [JSON.stringify(writes.inbox.map((i) => ({ message_id: i.messageId, outcome: i.outcome }))), at],
       ),
     );
@@ -310,7 +326,7 @@ export async function writeBatch(
     persisted = tx.query<{ seq: string; n: string }>(
       `insert into outbox (event_id, exchange, routing_key, type, correlation_id, payload)
        select event_id, exchange, routing_key, type, correlation_id, payload
-       from rows from (jsonb_to_recordset($1::text::jsonb) as (event_id text, exchange text, routing_key text, type text,
+       from rows from (json_to_recordset($1::text::json) as (event_id text, exchange text, routing_key text, type text,
          correlation_id text, payload jsonb)) with ordinality as x (event_id, exchange, routing_key, type, correlation_id, payload, n)
        order by n
        returning seq::text`,

@@ -39,7 +39,10 @@ export function createOutboxRelay(deps: { db: Database; transport: Transport; lo
     for (let attempt = 1; ; attempt += 1) {
       try {
         await transport.publishMany(rows.map(toMessage));
-        await db.query('delete from outbox where seq = any($1::text::bigint[])', [textArray(rows.map((row) => row.seq))]);
+        // A join, not `= any`, for the reason given in store.ts.
+        await db.query('delete from outbox using unnest($1::text::bigint[]) as done (seq) where outbox.seq = done.seq', [
+          textArray(rows.map((row) => row.seq)),
+        ]);
         return;
       } catch (error) {
         const delay = Math.min(5000, 50 * 2 ** Math.min(attempt, 10));
