@@ -1,0 +1,219 @@
+// The standalone service as deployed: main.ts in its own process against a
+// real PostgreSQL, with Consul registration (a local fake agent) and graceful
+// shutdown; and the config module it starts from.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError, createLogger, createPostgresDatabase } from '@t50/kit';
+import { createTestDatabase, type TestDatabase } from '@t50/kit/testing';
+import { databaseUrlOf, loadAuthConfig } from './config';
+import { createApiKeyService } from './keys/service';
+import { goodPassword } from './testing/harness';
+
+const serviceRoot = fileURLToPath(new URL('..', import.meta.url));
+
+interface ConsulCall {
+  readonly method: string;
+  readonly url: string;
+  readonly body: string;
+}
+
+let testDatabase: TestDatabase;
+let consul: Server;
+let consulAddress: string;
+const consulCalls: ConsulCall[] = [];
+
+before(async () => {
+  testDatabase = await createTestDatabase('auth_main');
+  consul = createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      consulCalls.push({ method: request.method ?? '', url: request.url ?? '', body });
+      response.writeHead(200).end();
+    });
+  });
+  consul.listen(0, '127.0.0.1');
+  await once(consul, 'listening');
+  consulAddress = `http://127.0.0.1:${(consul.address() as AddressInfo).port}`;
+});
+after(async () => {
+  consul.close();
+  await testDatabase.drop();
+});
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+}
+
+function startMain(environment: Record<string, string>): Started {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: serviceRoot,
+    env: { PATH: process.env.PATH ?? '', ...environment },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  return { child, output: () => output };
+}
+
+async function exitCode(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return code;
+}
+
+void describe('main (the standalone composition root)', () => {
+  void it(
+    'migrates, listens, registers with Consul, serves, and on SIGTERM deregisters and exits 0',
+    { timeout: 120_000 },
+    async () => {
+      const { child, output } = startMain({
+        AUTH_DATABASE_URL: testDatabase.url,
+        PORT: '0',
+        CONSUL_HTTP_ADDR: consulAddress,
+        LOG_LEVEL: 'info',
+      });
+      try {
+        let registration: ConsulCall | undefined;
+        for (let waited = 0; registration === undefined && waited < 60_000; waited += 100) {
+          registration = consulCalls.find((call) => call.url === '/v1/agent/service/register');
+          if (registration === undefined) {
+            assert.equal(child.exitCode, null, `main exited early:\n${output()}`);
+            await sleep(100);
+          }
+        }
+        assert.ok(registration, `no Consul registration:\n${output()}`);
+        const registered = JSON.parse(registration.body) as {
+          ID: string;
+          Name: string;
+          Port: number;
+          Check: { HTTP: string };
+        };
+        assert.equal(registered.Name, 'auth');
+        assert.equal(registered.Check.HTTP, `http://127.0.0.1:${registered.Port}/health/ready`);
+        const base = `http://127.0.0.1:${registered.Port}`;
+
+        const ready = await fetch(`${base}/health/ready`);
+        assert.equal(ready.status, 200);
+
+        // A key made the way the CLI makes it, straight in the database.
+        const db = createPostgresDatabase({ url: testDatabase.url, maxConnections: 1 });
+        const key = await createApiKeyService({ db, logger: createLogger({ service: 'test', level: 'silent' }) })
+          .create('main-test')
+          .finally(() => db.close());
+        const post = (path: string, body: unknown) =>
+          fetch(`${base}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-api-key': key.plaintext },
+            body: JSON.stringify(body),
+          });
+        const created = await post('/v1/credentials', { email: 'main@example.com', password: goodPassword });
+        assert.equal(created.status, 201);
+        const { userId } = (await created.json()) as { userId: string };
+        const authenticated = await post('/v1/authenticate', { email: 'main@example.com', password: goodPassword });
+        assert.deepEqual(await authenticated.json(), { userId });
+        const unauthorised = await fetch(`${base}/v1/authenticate`, { method: 'POST' });
+        assert.equal(unauthorised.status, 401);
+
+        child.kill('SIGTERM');
+        assert.equal(await exitCode(child, 30_000), 0, output());
+        assert.ok(
+          consulCalls.some((call) => call.url === `/v1/agent/service/deregister/${encodeURIComponent(registered.ID)}`),
+          'deregistered from Consul',
+        );
+        assert.match(output(), /"msg":"shutting down"/);
+        assert.ok(
+          !output().includes(goodPassword) && !output().includes(key.plaintext.slice(13)),
+          'no secret in the logs',
+        );
+      } finally {
+        child.kill('SIGKILL');
+      }
+    },
+  );
+
+  void it('exits 1 with a fatal log when the database cannot be reached', { timeout: 60_000 }, async () => {
+    const { child, output } = startMain({
+      AUTH_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/t50_auth_no_such_database',
+      PORT: '0',
+    });
+    assert.equal(await exitCode(child, 30_000), 1, output());
+    assert.match(output(), /"msg":"start failed"/);
+  });
+
+  void it('refuses to start on bad config, naming the key', { timeout: 60_000 }, async () => {
+    const { child, output } = startMain({ AUTH_DATABASE_URL: testDatabase.url, ARGON2_MEMORY_KIB: '4096' });
+    assert.notEqual(await exitCode(child, 30_000), 0);
+    assert.match(output(), /ARGON2_MEMORY_KIB is invalid: expected a number from 19456/);
+  });
+});
+
+void describe('config', () => {
+  void it('has the documented defaults', () => {
+    const config = loadAuthConfig({});
+    assert.equal(config.PORT, 4001);
+    assert.equal(config.HOST, '127.0.0.1');
+    assert.equal(config.LOG_LEVEL, 'info');
+    assert.equal(config.RATE_LIMIT_EMAIL_MAX_FAILURES, 10);
+    assert.equal(config.RATE_LIMIT_ADDRESS_MAX_FAILURES, 100);
+    assert.equal(config.RATE_LIMIT_EMAIL_WINDOW_SECONDS, 900);
+  });
+
+  void it('prefers AUTH_DATABASE_URL over DATABASE_URL, and requires one of them', () => {
+    const both = loadAuthConfig({
+      AUTH_DATABASE_URL: 'postgres://127.0.0.1/auth',
+      DATABASE_URL: 'postgres://127.0.0.1/other',
+    });
+    assert.equal(databaseUrlOf(both), 'postgres://127.0.0.1/auth');
+    assert.equal(
+      databaseUrlOf(loadAuthConfig({ DATABASE_URL: 'postgres://127.0.0.1/other' })),
+      'postgres://127.0.0.1/other',
+    );
+    assert.throws(
+      () => databaseUrlOf(loadAuthConfig({})),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /AUTH_DATABASE_URL or DATABASE_URL is required/);
+        return true;
+      },
+    );
+  });
+
+  void it('refuses argon2 parameters below OWASP and bad numbers, naming every bad key and no value', () => {
+    assert.throws(
+      () =>
+        loadAuthConfig({
+          ARGON2_MEMORY_KIB: '19455',
+          ARGON2_ITERATIONS: '1',
+          ARGON2_PARALLELISM: '0',
+          PORT: 'eighty',
+          DATABASE_URL: 'secret-not-a-url',
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        for (const key of ['ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS', 'ARGON2_PARALLELISM', 'PORT', 'DATABASE_URL']) {
+          assert.ok(
+            error.problems.some((problem) => problem.startsWith(key)),
+            key,
+          );
+        }
+        assert.ok(!error.message.includes('secret-not-a-url'));
+        return true;
+      },
+    );
+    const raised = loadAuthConfig({ ARGON2_MEMORY_KIB: '65536', ARGON2_ITERATIONS: '3' });
+    assert.equal(raised.ARGON2_MEMORY_KIB, 65_536);
+    assert.equal(raised.ARGON2_ITERATIONS, 3);
+  });
+});
