@@ -53,7 +53,7 @@ export function loadConfig<S extends ConfigSpec>(
 /** One line per key, for `--help` output and docs. */
 export function describeConfig(spec: ConfigSpec): string[] {
   return Object.entries(spec).map(([name, key]) => {
-    const fallback = key.default === undefined ? 'required' : key.secret ? 'default: (secret)' : `default: ${String(key.default)}`;
+    const fallback = key.default === undefined ? 'required' : key.secret ? 'default: (secret)' : `default: ${JSON.stringify(key.default)}`;
     return `${name} (${fallback}): ${key.doc}`;
   });
 }

@@ -6,6 +6,7 @@
  * a stack trace.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -18,9 +19,9 @@ import { extractContext, markFailed, tracer } from './tracing';
 import { processRegistry } from './metrics';
 
 export type HttpServer = FastifyInstance<
-  import('node:http').Server,
-  import('node:http').IncomingMessage,
-  import('node:http').ServerResponse,
+  Server,
+  IncomingMessage,
+  ServerResponse,
   Logger,
   TypeBoxTypeProvider
 >;
@@ -128,7 +129,7 @@ function installErrorHandling(app: HttpServer): void {
         detail: error.message,
       });
     }
-    request.span !== undefined && markFailed(request.span, error);
+    if (request.span !== undefined) markFailed(request.span, error);
     request.log.error({ err: error }, 'unexpected error');
     return sendProblem(reply, request, {
       type: `${problemTypeBase}internal_error`,
@@ -192,7 +193,7 @@ function installOperationalRoutes(app: HttpServer, options: HttpServerOptions): 
     );
   });
   const hidden = { schema: { hide: true }, logLevel: 'warn' as const };
-  app.get('/health/live', hidden, async () => ({ status: 'ok' }));
+  app.get('/health/live', hidden, () => Promise.resolve({ status: 'ok' }));
   app.get('/health/ready', hidden, async (_request, reply) => {
     const checks: Record<string, 'ok' | 'failing'> = {};
     for (const [name, check] of Object.entries(options.readiness)) {

@@ -42,7 +42,7 @@ export function initTracing(options: TracingOptions): () => Promise<void> {
     const url = new URL('/v1/traces', options.endpoint).toString();
     processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })));
   }
-  if (processors.length === 0 || provider !== undefined) return async () => undefined;
+  if (processors.length === 0 || provider !== undefined) return () => Promise.resolve();
   provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
     spanProcessors: processors,

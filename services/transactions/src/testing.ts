@@ -44,9 +44,9 @@ export async function collectEvents(transport: Transport, name = `test.events.${
   const events: LedgerEvent[] = [];
   const subscription = await transport.consumeBatch(
     name,
-    async (batch) => {
+    (batch) => {
       for (const delivery of batch) events.push(JSON.parse(delivery.body.toString('utf8')) as LedgerEvent);
-      return batch.map(() => ({ kind: 'ack' as const }));
+      return Promise.resolve(batch.map(() => ({ kind: 'ack' as const })));
     },
     { maxMessages: 1000, maxWaitMs: 2 },
   );
@@ -75,12 +75,13 @@ export async function drainDeadLetters(transport: Transport, queue = ledgerQueue
   const found: DeadLetter[] = [];
   const subscription: Subscription = await transport.consume(
     deadLetterQueueName(queue),
-    async (delivery: Delivery) => {
+    (delivery: Delivery) => {
       found.push({
         body: delivery.body.toString('utf8'),
         reason: String(delivery.headers['x-t50-death-reason'] ?? ''),
         messageId: delivery.messageId,
       });
+      return Promise.resolve();
     },
     { prefetch: 100 },
   );

@@ -16,7 +16,7 @@ describe('ledger over RabbitMQ', () => {
   let ledger: TestLedger;
   const get = async (url: string) => {
     const response = await ledger.service.app.inject({ method: 'GET', url, headers: { 'x-api-key': testApiKey } });
-    return { status: response.statusCode, body: response.json() as Record<string, unknown> };
+    return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
   };
   const account = async (id: string) => (await get(`/v1/accounts/${id}`)).body as Record<string, string>;
   const postedFor = (transferId: string) => (e: LedgerEvent) => e.type === 'ledger.transfer.posted' && e.data.transfer.transferId === transferId;
@@ -151,7 +151,7 @@ describe('ledger over RabbitMQ', () => {
       }).then((response) => {
         assert.equal(response.statusCode, 422);
         assert.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8');
-        assert.equal(response.json().code, 'insufficient_funds');
+        assert.equal(response.json<{ code: string }>().code, 'insufficient_funds');
       }),
     ]);
     const refused = await ledger.events.waitFor(rejectedFor(`msg-${sendId}`));
@@ -191,8 +191,8 @@ describe('ledger over RabbitMQ', () => {
     await ledger.events.waitFor(postedFor(id));
     const replay = await ledger.service.app.inject({ method: 'POST', url: '/v1/commands', headers: { 'x-api-key': testApiKey }, payload: transfer(id, legs, { id: `${id}-b` }) });
     assert.equal(replay.statusCode, 200);
-    assert.equal(replay.json().duplicate, true);
-    assert.equal(replay.json().transfer.transferId, id);
+    assert.equal(replay.json<{ duplicate: boolean }>().duplicate, true);
+    assert.equal(replay.json<{ transfer: { transferId: string } }>().transfer.transferId, id);
 
     await ledger.send(transfer(id, [{ ...legs[0]!, amount: '101' }], { id: `${id}-c` }));
     const conflict = await ledger.events.waitFor(rejectedFor(`${id}-c`));
@@ -204,8 +204,9 @@ describe('ledger over RabbitMQ', () => {
     const user = await fundedUser('700');
     const replies: { correlationId: string | undefined; body: LedgerEvent }[] = [];
     await ledger.transport.declareQueue({ name: 'test.replies' });
-    const subscription = await ledger.transport.consume('test.replies', async (delivery) => {
+    const subscription = await ledger.transport.consume('test.replies', (delivery) => {
       replies.push({ correlationId: delivery.correlationId, body: JSON.parse(delivery.body.toString('utf8')) as LedgerEvent });
+      return Promise.resolve();
     });
     const id = uid('t');
     await ledger.send(transfer(id, [{ debitAccountId: USD(user), creditAccountId: systemAccountId('fees', 'USD'), asset: 'USD', amount: '900' }]), {
@@ -256,13 +257,13 @@ describe('ledger over RabbitMQ', () => {
     assert.equal((await ledger.service.app.inject({ method: 'GET', url: `/v1/accounts/${USD(user)}` })).statusCode, 401);
     const forged = await ledger.service.app.inject({ method: 'GET', url: `/v1/accounts/${USD(user)}`, headers: { 'x-api-key': 'x'.repeat(40) } });
     assert.equal(forged.statusCode, 401);
-    assert.equal(forged.json().code, 'unauthorized');
+    assert.equal(forged.json<{ code: string }>().code, 'unauthorized');
     assert.equal((await get('/v1/accounts/user:nobody:USD')).status, 404);
     const owners = await get(`/v1/owners/${user}/accounts`);
     assert.deepEqual((owners.body.accounts as { asset: string }[]).map((a) => a.asset), ['ETH', 'EUR', 'USD']);
     const badJson = await ledger.service.app.inject({ method: 'POST', url: '/v1/commands', headers: { 'x-api-key': testApiKey, 'content-type': 'application/json' }, payload: '{"nope' });
     assert.equal(badJson.statusCode, 400);
-    assert.equal(badJson.json().code, 'malformed_json');
+    assert.equal(badJson.json<{ code: string }>().code, 'malformed_json');
     const negative = await ledger.service.app.inject({
       method: 'POST',
       url: '/v1/commands',
@@ -270,7 +271,7 @@ describe('ledger over RabbitMQ', () => {
       payload: transfer(uid('t'), [{ debitAccountId: USD(user), creditAccountId: systemAccountId('fees', 'USD'), asset: 'USD', amount: '-1' }]),
     });
     assert.equal(negative.statusCode, 400);
-    assert.equal(negative.json().code, 'invalid_request');
+    assert.equal(negative.json<{ code: string }>().code, 'invalid_request');
     assert.equal((await account(USD(user))).balance, '100');
   });
 

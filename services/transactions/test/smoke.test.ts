@@ -22,6 +22,6 @@ describe('ledger smoke', () => {
     assert.equal(posted.type, 'ledger.transfer.posted');
     const response = await ledger.service.app.inject({ method: 'GET', url: `/v1/accounts/${userAccountId(user, 'USD')}`, headers: { 'x-api-key': 'test-key-0123456789abcdef0123456789abcdef' } });
     assert.equal(response.statusCode, 200);
-    assert.equal(response.json().balance, '1250');
+    assert.equal(response.json<{ balance: string }>().balance, '1250');
   });
 });

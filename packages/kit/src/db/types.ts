@@ -9,9 +9,10 @@ export type Row = Record<string, unknown>;
 
 export interface Queryable {
   /** Runs one parameterised statement ($1, $2, ...). */
-  query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  // Function-typed properties, not methods: they never use `this`, so they may be passed around unbound.
+  readonly query: <T extends Row = Row>(text: string, params?: readonly unknown[]) => Promise<T[]>;
   /** Runs several statements without parameters (migrations, scripts). */
-  exec(text: string): Promise<void>;
+  readonly exec: (text: string) => Promise<void>;
 }
 
 export interface Database extends Queryable {

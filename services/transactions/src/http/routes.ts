@@ -75,14 +75,15 @@ export function registerRoutes(app: HttpServer, deps: { db: Database; writer: Le
   const { db, writer } = deps;
   const keyHashes = deps.apiKeys.map(hashKey);
 
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/')) return;
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!request.url.startsWith('/v1/')) return done();
     const given = request.headers['x-api-key'];
     const hash = typeof given === 'string' ? hashKey(given) : undefined;
     // Compare against every key, in constant time, so timing reveals nothing.
     let allowed = false;
     for (const known of keyHashes) if (hash !== undefined && timingSafeEqual(known, hash)) allowed = true;
-    if (!allowed) throw new HttpProblem(401, 'unauthorized', 'A valid API key is required', 'send it in the x-api-key header');
+    if (!allowed) return done(new HttpProblem(401, 'unauthorized', 'A valid API key is required', 'send it in the x-api-key header'));
+    done();
   });
 
   app.get(

@@ -198,7 +198,8 @@ function createTransfer(
     contentHash: hash,
     effectiveAt: command.effectiveAt ?? now,
     recordedAt: now,
-    expiresAt: pending ? new Date(now.getTime() + command.pendingTimeoutSeconds! * 1000) : undefined,
+    expiresAt:
+      command.pendingTimeoutSeconds === undefined ? undefined : new Date(now.getTime() + command.pendingTimeoutSeconds * 1000),
   };
   commitTotals(next, snapshot, writes);
   record(transfer, messageId, snapshot, writes);

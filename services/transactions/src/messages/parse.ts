@@ -80,7 +80,18 @@ function toCommand(message: LedgerCommand | DomainEvent): Command {
         metadata: message.data.metadata ?? {},
         expiry: false,
       };
-    default:
+    case 'gateway.user.registered':
+    case 'gateway.send.requested':
+    case 'gateway.trade.executed':
+    case 'payments.deposit.succeeded':
+    case 'payments.payout.requested':
+    case 'payments.payout.completed':
+    case 'payments.payout.failed':
+    case 'wallet.deposit.confirmed':
+    case 'wallet.withdrawal.requested':
+    case 'wallet.withdrawal.confirmed':
+    case 'wallet.withdrawal.failed':
+      // Domain events become commands through the posting rules, kept in one module.
       return commandForEvent(message);
   }
 }
