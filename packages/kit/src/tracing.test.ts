@@ -58,7 +58,10 @@ void describe('one trace across HTTP, RabbitMQ and PostgreSQL', () => {
     });
     transport = await createRabbitTransport({ url: vhost.url, logger, connectionName: 'trace-test' });
     await transport.declareExchange('trace.events');
-    await transport.declareQueue({ name: 'trace.notes', bindings: [{ exchange: 'trace.events', routingKey: 'note.#' }] });
+    await transport.declareQueue({
+      name: 'trace.notes',
+      bindings: [{ exchange: 'trace.events', routingKey: 'note.#' }],
+    });
     await transport.consume('trace.notes', async (delivery) => {
       const { note } = JSON.parse(delivery.body.toString('utf8')) as { note: string };
       await db.query('insert into seen (note) values ($1)', [note]);
@@ -106,7 +109,10 @@ void describe('one trace across HTTP, RabbitMQ and PostgreSQL', () => {
     });
     assert.equal(response.status, 202);
     await waitUntil(() => handled.includes('hello'), 'the consumer to store the note');
-    assert.deepEqual((await db.query<{ note: string }>('select note from seen')).map((row) => row.note), ['hello']);
+    assert.deepEqual(
+      (await db.query<{ note: string }>('select note from seen')).map((row) => row.note),
+      ['hello'],
+    );
 
     await waitUntil(
       () => exporter.getFinishedSpans().some((span) => span.name === 'trace.notes process'),
@@ -117,12 +123,18 @@ void describe('one trace across HTTP, RabbitMQ and PostgreSQL', () => {
     // The server span of the request, the consumer span of the message, and the insert it ran.
     const server = spans.find((span) => span.name === 'POST /notes');
     const consumer = spans.find((span) => span.name === 'trace.notes process');
-    const insert = spans.find((span) => span.name === 'db.query' && String(span.attributes['db.statement']).startsWith('insert into seen'));
+    const insert = spans.find(
+      (span) => span.name === 'db.query' && String(span.attributes['db.statement']).startsWith('insert into seen'),
+    );
     assert.ok(server, `an HTTP server span in the caller's trace; saw ${kinds.join(', ')}`);
     assert.ok(consumer, `a consumer span in the caller's trace; saw ${kinds.join(', ')}`);
     assert.ok(insert, `the insert's span in the caller's trace; saw ${kinds.join(', ')}`);
     assert.equal(server.parentSpanContext?.spanId, parentSpanId, 'the server span continues the caller span');
-    assert.equal(insert.parentSpanContext?.spanId, consumer.spanContext().spanId, 'the query runs inside the consumer span');
+    assert.equal(
+      insert.parentSpanContext?.spanId,
+      consumer.spanContext().spanId,
+      'the query runs inside the consumer span',
+    );
 
     const stored = logLines.find((line) => line.msg === 'note stored');
     assert.equal(stored?.trace_id, traceId, 'the consumer log line carries the trace id');

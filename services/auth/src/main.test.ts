@@ -2,98 +2,61 @@
 // real PostgreSQL, with Consul registration (a local fake agent) and graceful
 // shutdown; and the config module it starts from.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, createLogger, createPostgresDatabase } from '@t50/kit';
-import { createTestDatabase, type TestDatabase } from '@t50/kit/testing';
+import {
+  createTestDatabase,
+  startFakeConsul,
+  startTsProcess,
+  type ConsulCall,
+  type FakeConsul,
+  type StartedProcess,
+  type TestDatabase,
+} from '@t50/kit/testing';
 import { databaseUrlOf, loadAuthConfig } from './config';
 import { createApiKeyService } from './keys/service';
 import { goodPassword } from './testing/harness';
 
 const serviceRoot = fileURLToPath(new URL('..', import.meta.url));
 
-interface ConsulCall {
-  readonly method: string;
-  readonly url: string;
-  readonly body: string;
-}
-
 let testDatabase: TestDatabase;
-let consul: Server;
-let consulAddress: string;
-const consulCalls: ConsulCall[] = [];
+let consul: FakeConsul;
 
 before(async () => {
   testDatabase = await createTestDatabase('auth_main');
-  consul = createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      consulCalls.push({ method: request.method ?? '', url: request.url ?? '', body });
-      response.writeHead(200).end();
-    });
-  });
-  consul.listen(0, '127.0.0.1');
-  await once(consul, 'listening');
-  consulAddress = `http://127.0.0.1:${(consul.address() as AddressInfo).port}`;
+  consul = await startFakeConsul();
 });
 after(async () => {
-  consul.close();
+  await consul.close();
   await testDatabase.drop();
 });
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-}
-
-function startMain(environment: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: serviceRoot,
-    env: { PATH: process.env.PATH ?? '', ...environment },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  return { child, output: () => output };
-}
-
-async function exitCode(child: ChildProcess, timeoutMs: number): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return code;
-}
+const startMain = (environment: Record<string, string>): StartedProcess =>
+  startTsProcess(serviceRoot, 'src/main.ts', environment);
 
 void describe('main (the standalone composition root)', () => {
   void it(
     'migrates, listens, registers with Consul, serves, and on SIGTERM deregisters and exits 0',
     { timeout: 120_000 },
     async () => {
-      const { child, output } = startMain({
+      const started = startMain({
         AUTH_DATABASE_URL: testDatabase.url,
         PORT: '0',
-        CONSUL_HTTP_ADDR: consulAddress,
+        CONSUL_HTTP_ADDR: consul.address,
         LOG_LEVEL: 'info',
       });
       try {
         let registration: ConsulCall | undefined;
         for (let waited = 0; registration === undefined && waited < 60_000; waited += 100) {
-          registration = consulCalls.find((call) => call.url === '/v1/agent/service/register');
+          registration = consul.calls.find((call) => call.url === '/v1/agent/service/register');
           if (registration === undefined) {
-            assert.equal(child.exitCode, null, `main exited early:\n${output()}`);
+            assert.equal(started.child.exitCode, null, `main exited early:\n${started.output()}`);
             await sleep(100);
           }
         }
-        assert.ok(registration, `no Consul registration:\n${output()}`);
+        assert.ok(registration, `no Consul registration:\n${started.output()}`);
         const registered = JSON.parse(registration.body) as {
           ID: string;
           Name: string;
@@ -126,36 +89,36 @@ void describe('main (the standalone composition root)', () => {
         const unauthorised = await fetch(`${base}/v1/authenticate`, { method: 'POST' });
         assert.equal(unauthorised.status, 401);
 
-        child.kill('SIGTERM');
-        assert.equal(await exitCode(child, 30_000), 0, output());
+        started.child.kill('SIGTERM');
+        assert.equal(await started.exitCode(30_000), 0, started.output());
         assert.ok(
-          consulCalls.some((call) => call.url === `/v1/agent/service/deregister/${encodeURIComponent(registered.ID)}`),
+          consul.calls.some((call) => call.url === `/v1/agent/service/deregister/${encodeURIComponent(registered.ID)}`),
           'deregistered from Consul',
         );
-        assert.match(output(), /"msg":"shutting down"/);
+        assert.match(started.output(), /"msg":"shutting down"/);
         assert.ok(
-          !output().includes(goodPassword) && !output().includes(key.plaintext.slice(13)),
+          !started.output().includes(goodPassword) && !started.output().includes(key.plaintext.slice(13)),
           'no secret in the logs',
         );
       } finally {
-        child.kill('SIGKILL');
+        started.child.kill('SIGKILL');
       }
     },
   );
 
   void it('exits 1 with a fatal log when the database cannot be reached', { timeout: 60_000 }, async () => {
-    const { child, output } = startMain({
+    const started = startMain({
       AUTH_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/t50_auth_no_such_database',
       PORT: '0',
     });
-    assert.equal(await exitCode(child, 30_000), 1, output());
-    assert.match(output(), /"msg":"start failed"/);
+    assert.equal(await started.exitCode(30_000), 1, started.output());
+    assert.match(started.output(), /"msg":"start failed"/);
   });
 
   void it('refuses to start on bad config, naming the key', { timeout: 60_000 }, async () => {
-    const { child, output } = startMain({ AUTH_DATABASE_URL: testDatabase.url, ARGON2_MEMORY_KIB: '4096' });
-    assert.notEqual(await exitCode(child, 30_000), 0);
-    assert.match(output(), /ARGON2_MEMORY_KIB is invalid: expected a number from 19456/);
+    const started = startMain({ AUTH_DATABASE_URL: testDatabase.url, ARGON2_MEMORY_KIB: '4096' });
+    assert.notEqual(await started.exitCode(30_000), 0);
+    assert.match(started.output(), /ARGON2_MEMORY_KIB is invalid: expected a number from 19456/);
   });
 });
 

@@ -1,0 +1,163 @@
+// The standalone ledger as deployed: main.ts in its own process against the
+// real PostgreSQL and RabbitMQ, registered with Consul (a local fake agent),
+// and stopped by SIGTERM while it is busy: it finishes the batch in flight,
+// acks only what it committed, deregisters and exits 0. Nothing is lost: what
+// it did not commit is still in the queue, and a restart applies it once.
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { exchanges, userAccountId, type DomainEvent } from '@t50/contracts';
+import { createLogger, createPostgresDatabase, createRabbitTransport, type OutgoingMessage } from '@t50/kit';
+import {
+  createTestDatabase,
+  createTestVhost,
+  startFakeConsul,
+  startTsProcess,
+  type FakeConsul,
+  type StartedProcess,
+  type TestDatabase,
+  type TestVhost,
+} from '@t50/kit/testing';
+import { deposit, registered, uid } from './helpers';
+
+const serviceRoot = fileURLToPath(new URL('..', import.meta.url));
+const apiKey = 'main-test-key-0123456789abcdef0123456789';
+
+let database: TestDatabase;
+let vhost: TestVhost;
+let consul: FakeConsul;
+
+before(async () => {
+  [database, vhost, consul] = await Promise.all([
+    createTestDatabase('ledger_main'),
+    createTestVhost('ledger-main'),
+    startFakeConsul(),
+  ]);
+});
+after(async () => {
+  await consul.close();
+  await vhost.drop();
+  await database.drop();
+});
+
+const environment = () => ({
+  TRANSACTIONS_DATABASE_URL: database.url,
+  RABBITMQ_URL: vhost.url,
+  TRANSACTIONS_PORT: '0',
+  TRANSACTIONS_API_KEYS: apiKey,
+  CONSUL_HTTP_ADDR: consul.address,
+  LOG_LEVEL: 'info',
+});
+
+const asMessage = (event: DomainEvent): OutgoingMessage => ({
+  exchange: exchanges.events,
+  routingKey: event.type,
+  body: event,
+  messageId: event.id,
+  type: event.type,
+});
+
+async function registration(started: StartedProcess): Promise<{ ID: string; Port: number }> {
+  for (let waited = 0; waited < 60_000; waited += 100) {
+    const call = consul.calls.find((candidate) => candidate.url === '/v1/agent/service/register');
+    if (call !== undefined) return JSON.parse(call.body) as { ID: string; Port: number };
+    assert.equal(started.child.exitCode, null, `main exited early:\n${started.output()}`);
+    await sleep(100);
+  }
+  throw new Error(`no Consul registration:\n${started.output()}`);
+}
+
+void describe('main (the standalone ledger)', () => {
+  void it(
+    'serves, and on SIGTERM finishes its batch, acks only what it committed, deregisters and exits 0',
+    { timeout: 180_000 },
+    async () => {
+      const started = startTsProcess(serviceRoot, 'src/main.ts', environment());
+      const logger = createLogger({ service: 'ledger-main-test', level: 'silent' });
+      const transport = await createRabbitTransport({ url: vhost.url, logger, connectionName: 'ledger-main-test' });
+      const db = createPostgresDatabase({ url: database.url, maxConnections: 1 });
+      try {
+        const registered_ = await registration(started);
+        const base = `http://127.0.0.1:${registered_.Port}`;
+        assert.equal((await fetch(`${base}/health/ready`)).status, 200);
+
+        const user = uid('main');
+        await transport.publish(asMessage(registered(user)));
+        await transport.publish(asMessage(deposit(user, '500')));
+        const balance = async () => {
+          const response = await fetch(`${base}/v1/accounts/${userAccountId(user, 'USD')}`, {
+            headers: { 'x-api-key': apiKey },
+          });
+          return response.status === 200 ? ((await response.json()) as { balance: string }).balance : undefined;
+        };
+        for (let waited = 0; (await balance()) !== '500' && waited < 30_000; waited += 100) await sleep(100);
+        assert.equal(await balance(), '500');
+        assert.equal(
+          (await fetch(`${base}/v1/accounts/${userAccountId(user, 'USD')}`)).status,
+          401,
+          'no API key, no answer',
+        );
+
+        // Keep it busy, then stop it mid-stream.
+        const published = 20_000;
+        const load = Array.from({ length: published }, (_, index) => asMessage(deposit(user, '1', `pi_main_${index}`)));
+        for (let start = 0; start < load.length; start += 2000)
+          await transport.publishMany(load.slice(start, start + 2000));
+        const committedSoFar = async () =>
+          Number(
+            (
+              await db.query<{ n: string }>(
+                "select count(*)::text as n from inbox where message_id like 'msg-pi_main_%'",
+              )
+            )[0]?.n,
+          );
+        for (let waited = 0; (await committedSoFar()) === 0 && waited < 30_000; waited += 20) await sleep(20);
+        started.child.kill('SIGTERM');
+        assert.equal(await started.exitCode(30_000), 0, started.output());
+        assert.match(started.output(), /"msg":"shutting down"/);
+        assert.ok(
+          consul.calls.some(
+            (call) => call.url === `/v1/agent/service/deregister/${encodeURIComponent(registered_.ID)}`,
+          ),
+          'deregistered from Consul',
+        );
+
+        // Stopped mid-stream: some committed, the rest still in the queue (not acked).
+        const committed = await committedSoFar();
+        assert.ok(
+          committed > 0 && committed < published,
+          `stopped mid-stream (committed ${committed} of ${published})`,
+        );
+
+        // Started again, it takes the rest: every deposit counted exactly once, none lost.
+        const restarted = startTsProcess(serviceRoot, 'src/main.ts', environment());
+        try {
+          for (let waited = 0; (await committedSoFar()) < published && waited < 120_000; waited += 100)
+            await sleep(100);
+          assert.equal(await committedSoFar(), published, restarted.output());
+          const [row] = await db.query<{ balance: string }>(
+            'select (posted_credits - posted_debits)::text as balance from accounts where id = $1',
+            [userAccountId(user, 'USD')],
+          );
+          assert.equal(row?.balance, String(500 + published), 'the balance counts each deposit once');
+          restarted.child.kill('SIGTERM');
+          assert.equal(await restarted.exitCode(30_000), 0, restarted.output());
+        } finally {
+          restarted.child.kill('SIGKILL');
+        }
+      } finally {
+        started.child.kill('SIGKILL');
+        await transport.close();
+        await db.close();
+      }
+    },
+  );
+
+  void it('refuses to start without its API keys, naming the key', { timeout: 60_000 }, async () => {
+    const { TRANSACTIONS_API_KEYS: _omitted, ...rest } = environment();
+    const started = startTsProcess(serviceRoot, 'src/main.ts', rest);
+    assert.notEqual(await started.exitCode(30_000), 0);
+    assert.match(started.output(), /TRANSACTIONS_API_KEYS/);
+  });
+});
