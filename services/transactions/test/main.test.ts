@@ -154,6 +154,15 @@ void describe('main (the standalone ledger)', () => {
     },
   );
 
+  void it('exits 1 with a fatal log when PostgreSQL cannot be reached', { timeout: 60_000 }, async () => {
+    const started = startTsProcess(serviceRoot, 'src/main.ts', {
+      ...environment(),
+      TRANSACTIONS_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/t50_transactions',
+    });
+    assert.equal(await started.exitCode(30_000), 1, started.output());
+    assert.match(started.output(), /"msg":"start failed"/);
+  });
+
   void it('refuses to start without its API keys, naming the key', { timeout: 60_000 }, async () => {
     const { TRANSACTIONS_API_KEYS: _omitted, ...rest } = environment();
     const started = startTsProcess(serviceRoot, 'src/main.ts', rest);
