@@ -1,0 +1,50 @@
+/**
+ * Embedded mode's configuration: every key it reads, read once from the
+ * environment and validated (a bad value stops the start with the key's name).
+ * The ledger and auth tuning keys are the services' own specs, so they mean the
+ * same here as in a standalone run. Nothing else in embedded mode reads
+ * `process.env`.
+ */
+import { authConfigSpec } from '@t50/auth';
+import { boolean, commonConfig, integer, loadConfig, string, type ConfigOf, type ConfigSpec } from '@t50/kit';
+import { transactionsConfigSpec } from '@t50/transactions/config';
+
+/** Port offsets from EMBEDDED_PORT leave room for this many services. */
+export const maxPortOffset = 9;
+
+export const embeddedConfigSpec = {
+  EMBEDDED_DATA_DIR: {
+    parse: string,
+    default: '.data',
+    doc: 'folder for the databases (one PGlite per service), generated keys, the log file and the pid file; created if missing (with its parents), kept across restarts; relative to the working directory',
+  },
+  EMBEDDED_HOST: { parse: string, default: '127.0.0.1', doc: 'address every embedded service listens on' },
+  EMBEDDED_PORT: {
+    parse: integer(0, 65_535 - maxPortOffset),
+    default: 4000,
+    doc: 'base port: gateway +0, auth +1, transactions +2; 0 gives each service any free port',
+  },
+  EMBEDDED_SEED: {
+    parse: boolean,
+    default: true,
+    doc: 'fill the ledger with sample users and transfers at start (idempotent: a restart adds nothing)',
+  },
+  LOG_LEVEL: commonConfig.LOG_LEVEL,
+  OTEL_EXPORTER_OTLP_ENDPOINT: commonConfig.OTEL_EXPORTER_OTLP_ENDPOINT,
+  LEDGER_BATCH_MAX_MESSAGES: transactionsConfigSpec.LEDGER_BATCH_MAX_MESSAGES,
+  LEDGER_BATCH_MAX_WAIT_MS: transactionsConfigSpec.LEDGER_BATCH_MAX_WAIT_MS,
+  LEDGER_MAX_MESSAGE_BYTES: transactionsConfigSpec.LEDGER_MAX_MESSAGE_BYTES,
+  LEDGER_HOLD_SWEEP_INTERVAL_MS: transactionsConfigSpec.LEDGER_HOLD_SWEEP_INTERVAL_MS,
+  ARGON2_MEMORY_KIB: authConfigSpec.ARGON2_MEMORY_KIB,
+  ARGON2_ITERATIONS: authConfigSpec.ARGON2_ITERATIONS,
+  ARGON2_PARALLELISM: authConfigSpec.ARGON2_PARALLELISM,
+  RATE_LIMIT_EMAIL_MAX_FAILURES: authConfigSpec.RATE_LIMIT_EMAIL_MAX_FAILURES,
+  RATE_LIMIT_EMAIL_WINDOW_SECONDS: authConfigSpec.RATE_LIMIT_EMAIL_WINDOW_SECONDS,
+  RATE_LIMIT_ADDRESS_MAX_FAILURES: authConfigSpec.RATE_LIMIT_ADDRESS_MAX_FAILURES,
+  RATE_LIMIT_ADDRESS_WINDOW_SECONDS: authConfigSpec.RATE_LIMIT_ADDRESS_WINDOW_SECONDS,
+} satisfies ConfigSpec;
+
+export type EmbeddedConfig = ConfigOf<typeof embeddedConfigSpec>;
+
+export const loadEmbeddedConfig = (environment?: Record<string, string | undefined>): EmbeddedConfig =>
+  loadConfig(embeddedConfigSpec, environment);

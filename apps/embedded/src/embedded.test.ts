@@ -1,0 +1,170 @@
+/**
+ * Embedded mode as a newcomer meets it: the root `npm start` command as a
+ * child process on a fresh data folder (with missing parents) and free ports.
+ * It must answer ready, keep what it is given across a SIGTERM and a restart,
+ * and stop with exit code 0.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const repositoryRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+const readyWithinMs = 60_000;
+
+interface Running {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly urls: Record<string, string>;
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+/** The command behind `npm start`, run directly so SIGTERM reaches the process itself. */
+function startCommand(): string[] {
+  const manifest = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const words = (manifest.scripts.start ?? '').split(' ');
+  assert.equal(words[0], 'node', 'npm start runs node');
+  return words.slice(1);
+}
+
+async function start(dataDir: string): Promise<Running> {
+  const child = spawn(process.execPath, startCommand(), {
+    cwd: repositoryRoot,
+    env: { ...process.env, EMBEDDED_DATA_DIR: dataDir, EMBEDDED_PORT: '0', LOG_LEVEL: 'info' },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const startedAt = Date.now();
+  // Bounded: one look every 200 ms until the banner's last line, the deadline, or an early exit.
+  while (!output.includes('Press Ctrl-C to stop.')) {
+    if (child.exitCode !== null) assert.fail(`embedded mode exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() - startedAt > readyWithinMs) {
+      child.kill('SIGKILL');
+      assert.fail(`no banner within ${readyWithinMs} ms:\n${output}`);
+    }
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  const urls: Record<string, string> = {};
+  for (const match of output.matchAll(/^ {2}(\w+) +(http:\/\/127\.0\.0\.1:\d+) /gm)) urls[match[1]!] = match[2]!;
+  for (const [name, url] of Object.entries(urls)) {
+    const ready = await fetch(`${url}/health/ready`);
+    assert.equal(ready.status, 200, `${name} is ready`);
+  }
+  assert.ok(Date.now() - startedAt < readyWithinMs, 'ready within 60 s');
+  return { child, urls, output: () => output, exited };
+}
+
+async function stop(running: Running): Promise<number | null> {
+  running.child.kill('SIGTERM');
+  const timeout = setTimeout(() => running.child.kill('SIGKILL'), 30_000);
+  try {
+    return await running.exited;
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
+const ledgerKey = (dataDir: string) => readFileSync(join(dataDir, 'secrets', 'transactions-api-key'), 'utf8').trim();
+const gatewayKey = (dataDir: string) => readFileSync(join(dataDir, 'secrets', 'auth-gateway-api-key'), 'utf8').trim();
+
+async function call(url: string, key: string, method: 'GET' | 'POST', body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method,
+    headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+describe('embedded mode (npm start)', () => {
+  const root = join(tmpdir(), `t50-embedded-${randomBytes(4).toString('hex')}`);
+  const dataDir = join(root, 'not', 'yet', 'there');
+  const userId = `embedded-${randomBytes(3).toString('hex')}`;
+  const email = `${userId}@example.com`;
+  const password = 'correct horse battery staple 42';
+  let running: Running | undefined;
+
+  after(async () => {
+    if (running !== undefined && running.child.exitCode === null) running.child.kill('SIGKILL');
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('starts on a fresh folder, serves the ledger and auth, and stops with exit 0', async () => {
+    running = await start(dataDir);
+    assert.deepEqual(Object.keys(running.urls).sort(), ['auth', 'transactions']);
+    const ledger = running.urls.transactions!;
+    const key = ledgerKey(dataDir);
+    assert.ok(key.length >= 32, 'a generated ledger key is kept in the data folder');
+    assert.equal((await call(`${ledger}/v1/owners/seed-alice/accounts`, 'wrong-key-wrong-key-wrong-key-wrong', 'GET')).status, 401);
+
+    // The sample data is there at once: alice has 975.00 USD, 100.00 of it held for a payout.
+    const alice = await call(`${ledger}/v1/accounts/user:seed-alice:USD`, key, 'GET');
+    assert.equal(alice.status, 200);
+    assert.equal(alice.json.balance, '97500');
+    assert.equal(alice.json.available, '87500');
+
+    const opened = await call(`${ledger}/v1/commands`, key, 'POST', {
+      id: `open-${userId}`,
+      type: 'ledger.account.open',
+      version: 1,
+      data: { ownerId: userId, asset: 'USD' },
+    });
+    assert.equal(opened.status, 200, JSON.stringify(opened.json));
+    const deposited = await call(`${ledger}/v1/commands`, key, 'POST', {
+      id: `deposit-${userId}`,
+      type: 'ledger.transfer.create',
+      version: 1,
+      data: {
+        transferId: `deposit-${userId}`,
+        code: 'deposit',
+        legs: [{ debitAccountId: 'system:sandbox_clearing:USD', creditAccountId: `user:${userId}:USD`, asset: 'USD', amount: '1234' }],
+      },
+    });
+    assert.equal(deposited.status, 200, JSON.stringify(deposited.json));
+    const balance = await call(`${ledger}/v1/accounts/user:${userId}:USD`, key, 'GET');
+    assert.equal(balance.json.balance, '1234');
+
+    const created = await call(`${running.urls.auth!}/v1/credentials`, gatewayKey(dataDir), 'POST', { email, password });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+
+    assert.equal(await stop(running), 0, running.output());
+    assert.match(running.output(), /Stopped\./);
+    assert.equal(existsSync(join(dataDir, 'embedded.pid')), false, 'the pid file is removed');
+  });
+
+  it('leaves a folder the seed command can open, and the sample is already complete', () => {
+    const seeded = spawnSync(process.execPath, ['--import', 'tsx', 'services/transactions/src/cli/seed.ts', '--data-dir', dataDir], {
+      cwd: repositoryRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(seeded.status, 0, seeded.stderr);
+    assert.match(seeded.stdout, / 0 applied, 12 already recorded, 0 refused/);
+  });
+
+  it('keeps everything across a restart on the same folder', async () => {
+    const firstKey = ledgerKey(dataDir);
+    const firstGatewayKey = gatewayKey(dataDir);
+    running = await start(dataDir);
+    assert.equal(ledgerKey(dataDir), firstKey, 'the ledger key is reused');
+    assert.notEqual(gatewayKey(dataDir), firstGatewayKey, "auth's gateway key is made anew at each start");
+    assert.match(running.output(), /sample data: users .* \(already there\)/);
+
+    const balance = await call(`${running.urls.transactions!}/v1/accounts/user:${userId}:USD`, firstKey, 'GET');
+    assert.equal(balance.status, 200);
+    assert.equal(balance.json.balance, '1234');
+    const authenticated = await call(`${running.urls.auth!}/v1/authenticate`, gatewayKey(dataDir), 'POST', { email, password });
+    assert.equal(authenticated.status, 200, JSON.stringify(authenticated.json));
+    const verify = await call(`${running.urls.transactions!}/v1/verify`, firstKey, 'GET');
+    assert.equal(verify.status, 200, 'the books balance');
+
+    assert.equal(await stop(running), 0, running.output());
+  });
+});

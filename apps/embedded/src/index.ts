@@ -1,0 +1,4 @@
+export { loadEmbeddedConfig, embeddedConfigSpec, type EmbeddedConfig } from './config';
+export { startPlatform, type Platform, type RunningService } from './platform';
+export { embeddedServices, type EmbeddedContext, type EmbeddedService, type StartedService } from './services';
+export { databaseDirectory, secretPath } from './data-folder';

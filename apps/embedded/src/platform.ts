@@ -1,0 +1,69 @@
+/**
+ * Starts every embedded service in one process: for each, its own PGlite
+ * database under the data folder and its own in-process transport on one
+ * shared broker (the same contract as RabbitMQ), then its HTTP server. Every
+ * resource is registered with the lifecycle as soon as it exists, so a stop
+ * (or a failed start) closes exactly what was opened, in reverse order.
+ */
+import { resolve } from 'node:path';
+import { createMemoryBroker, createMemoryTransport, createPgliteDatabase, type Lifecycle, type Logger } from '@t50/kit';
+import type { EmbeddedConfig } from './config';
+import { claimDataFolder, databaseDirectory, readOrCreateSecret, writeSecret } from './data-folder';
+import type { EmbeddedService, StartedInfo } from './services';
+
+export interface RunningService {
+  readonly name: string;
+  readonly url: string;
+  readonly notes: readonly string[];
+}
+
+export interface Platform {
+  readonly dataDir: string;
+  readonly services: readonly RunningService[];
+}
+
+export async function startPlatform(deps: {
+  config: EmbeddedConfig;
+  /** Each service's own root logger (its name in every line). */
+  loggerFor: (service: string) => Logger;
+  lifecycle: Lifecycle;
+  services: readonly EmbeddedService[];
+}): Promise<Platform> {
+  const { config, lifecycle } = deps;
+  const dataDir = resolve(config.EMBEDDED_DATA_DIR);
+  const release = await claimDataFolder(dataDir);
+  lifecycle.onClose('data folder', release);
+
+  const broker = createMemoryBroker();
+  const started = new Map<string, StartedInfo>();
+  const running: RunningService[] = [];
+  for (const definition of deps.services) {
+    const { name } = definition;
+    const serviceLogger = deps.loggerFor(name);
+    const openedAt = performance.now();
+    const db = await createPgliteDatabase({ dataDir: databaseDirectory(dataDir, name) });
+    lifecycle.onClose(`${name} database`, () => db.close());
+    const transport = createMemoryTransport({ logger: serviceLogger, broker });
+    lifecycle.onClose(`${name} transport`, () => transport.close());
+    const service = await definition.start({
+      config,
+      dataDir,
+      logger: serviceLogger,
+      db,
+      transport,
+      started,
+      secret: (secretName) => readOrCreateSecret(dataDir, secretName),
+      storeSecret: (secretName, value) => writeSecret(dataDir, secretName, value),
+    });
+    lifecycle.onClose(name, () => service.close());
+    const port = config.EMBEDDED_PORT === 0 ? 0 : config.EMBEDDED_PORT + definition.portOffset;
+    await service.app.listen({ host: config.EMBEDDED_HOST, port });
+    const address = service.app.server.address();
+    const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+    const url = `http://${config.EMBEDDED_HOST}:${boundPort}`;
+    started.set(name, { url, keys: service.keys ?? {} });
+    running.push({ name, url, notes: service.notes ?? [] });
+    serviceLogger.info({ url, startMs: Math.round(performance.now() - openedAt) }, 'embedded service listening');
+  }
+  return { dataDir, services: running };
+}

@@ -1,0 +1,27 @@
+/**
+ * The auth service in embedded mode. A service API key for the gateway is made
+ * at every start (only here; in a deployment an operator makes it with the keys
+ * CLI) and stored in the data folder, so the gateway, or a person with curl,
+ * can call auth.
+ */
+import { createAuthService, ensureEmbeddedGatewayKey } from '@t50/auth';
+import type { EmbeddedService } from '../services';
+
+export const gatewayAuthKeySecret = 'auth-gateway-api-key';
+
+export const authService: EmbeddedService = {
+  name: 'auth',
+  portOffset: 1,
+  async start({ config, db, logger, storeSecret }) {
+    const service = await createAuthService({ db, logger, config });
+    // Replaces the key of the previous start, so only one is ever valid.
+    const gatewayKey = await ensureEmbeddedGatewayKey(db);
+    const path = await storeSecret(gatewayAuthKeySecret, gatewayKey);
+    return {
+      app: service.app,
+      close: () => service.close(),
+      keys: { gatewayApiKey: gatewayKey },
+      notes: [`auth API key for the gateway (x-api-key header): ${path}`],
+    };
+  },
+};

@@ -1,0 +1,129 @@
+/**
+ * `npm run -w @t50/transactions seed`: fills a ledger with sample users and
+ * transfers (src/seed/sample.ts) so a newcomer sees balances at once.
+ * Idempotent: every id is fixed, so a second run changes nothing.
+ *
+ *   seed                      the ledger in TRANSACTIONS_DATABASE_URL; its events are
+ *                             published to RABBITMQ_URL through the outbox
+ *   seed --data-dir <folder>  the embedded ledger under an embedded-mode data folder
+ *                             (default of `npm start`: .data); embedded mode must be
+ *                             stopped, and publishes the events at its next start
+ *
+ * Exit codes: 0 done, 1 the ledger refused part of the sample, 2 wrong usage or
+ * it could not run.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  createLogger,
+  createPgliteDatabase,
+  createPostgresDatabase,
+  createRabbitTransport,
+  ensureDatabaseExists,
+  loadConfig,
+  runMigrations,
+  type Database,
+  type Transport,
+} from '@t50/kit';
+import { Registry } from 'prom-client';
+import { transactionsConfigSpec } from '../config';
+import { loadAssets } from '../ledger/reads';
+import { createLedgerWriter, type OutboxSink } from '../ledger/writer';
+import { declareLedgerTopology } from '../messages/consumer';
+import { createOutboxRelay } from '../outbox/relay';
+import { seedLedger, seedUserIds } from '../seed/sample';
+import { migrationsDirectory } from '../service';
+
+const usage = 'usage: seed [--data-dir <embedded data folder>]';
+
+/**
+ * Where embedded mode keeps the ledger's PGlite database inside its data folder
+ * (`<data>/<service>/pgdata`, apps/embedded/src/databases.ts; the embedded test
+ * runs this command on a folder embedded mode made).
+ */
+const embeddedLedgerDirectory = (dataDir: string): string => join(dataDir, 'transactions', 'pgdata');
+
+function parseArguments(args: readonly string[]): { dataDir: string | undefined } | undefined {
+  if (args.length === 0) return { dataDir: undefined };
+  if (args.length === 2 && args[0] === '--data-dir' && args[1] !== undefined && args[1] !== '') return { dataDir: args[1] };
+  return undefined;
+}
+
+/** True when embedded mode is running on this folder (its pid file names a live process). */
+function embeddedRunning(dataDir: string): boolean {
+  const pidFile = join(dataDir, 'embedded.pid');
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  const parsed = parseArguments(args);
+  if (parsed === undefined) {
+    console.error(usage);
+    return 2;
+  }
+  const logger = createLogger({ service: 'seed', level: 'warn', destination: process.stderr });
+  let db: Database;
+  let transport: Transport | undefined;
+  let target: string;
+  if (parsed.dataDir !== undefined) {
+    const dataDir = resolve(parsed.dataDir);
+    if (embeddedRunning(dataDir)) {
+      console.error(`embedded mode is running on ${dataDir}; stop it first (its database has one owner at a time)`);
+      return 2;
+    }
+    target = embeddedLedgerDirectory(dataDir);
+    db = await createPgliteDatabase({ dataDir: target });
+  } else {
+    const config = loadConfig({
+      TRANSACTIONS_DATABASE_URL: transactionsConfigSpec.TRANSACTIONS_DATABASE_URL,
+      RABBITMQ_URL: transactionsConfigSpec.RABBITMQ_URL,
+    });
+    target = config.TRANSACTIONS_DATABASE_URL.replace(/\/\/[^@/]*@/, '//');
+    await ensureDatabaseExists(config.TRANSACTIONS_DATABASE_URL);
+    // One connection: the migration lock is a session lock (see services/auth/src/service.ts).
+    db = createPostgresDatabase({ url: config.TRANSACTIONS_DATABASE_URL, maxConnections: 1, applicationName: 'transactions-seed' });
+    transport = await createRabbitTransport({ url: config.RABBITMQ_URL, logger, connectionName: 'transactions-seed' });
+  }
+  try {
+    await runMigrations(db, migrationsDirectory, logger);
+    const assets = await loadAssets(db);
+    // With a broker the events go out now; without one (embedded folder) they
+    // stay in the outbox table and the service's relay publishes them at start.
+    let outbox: OutboxSink = { enqueue: () => Promise.resolve() };
+    let relay: ReturnType<typeof createOutboxRelay> | undefined;
+    if (transport !== undefined) {
+      await declareLedgerTopology(transport);
+      relay = createOutboxRelay({ db, transport, logger });
+      outbox = relay;
+    }
+    const writer = createLedgerWriter({ db, logger, assets: () => assets, outbox, registry: new Registry(), options: { maxBatch: 1000 } });
+    const report = await seedLedger(writer);
+    await writer.close();
+    await relay?.close();
+    console.log(`seeded ${target}: ${report.applied} applied, ${report.alreadyRecorded} already recorded, ${report.rejected.length} refused`);
+    for (const refusal of report.rejected) console.log(`  refused ${refusal}`);
+    console.log(`sample users: ${seedUserIds.join(', ')} (GET /v1/owners/<user>/accounts)`);
+    return report.rejected.length === 0 ? 0 : 1;
+  } finally {
+    await transport?.close();
+    await db.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`seed could not run: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 2;
+  },
+);
