@@ -1,0 +1,381 @@
+/**
+ * `npm run bench`: the ledger end to end on this machine. For each scenario it
+ * starts the transactions service (its own process) against the real
+ * PostgreSQL and RabbitMQ, publishes transfers, waits until each is committed
+ * and its event has come out, and prints one JSON line:
+ *
+ *   {"scenario":"hot","transfers":…,"seconds":…,"transfers_per_second":…,
+ *    "latency_ms_p50":…,"latency_ms_p99":…,"baseline_transfers_per_second":…,
+ *    "ratio":…,"rss_mb_max":…}
+ *
+ * Throughput: published as fast as the ledger takes them (at most `window`
+ * ahead of the events seen), sustained for `throughputSeconds`, counted until
+ * the last event. Latency: publish -> event, paced at half that rate. Baseline:
+ * the same service, same database, with a batch size of 1, measured in the
+ * same run. Durable commits throughout (synchronous_commit stays on).
+ *
+ * Options: --quick (within 60 s), --scenario NAME (repeatable), --sweep (hot,
+ * across batch sizes, for docs/performance.md), --out FILE (JSON of the run),
+ * --batch N (the batch size measured), --service-node-args '...' (e.g. a CPU profile).
+ * Progress goes to stderr, results to stdout.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Connection } from 'rabbitmq-client';
+import { exchanges } from '@t50/contracts';
+import { createLogger, createPostgresDatabase, createRabbitTransport, type OutgoingMessage, type Transport } from '@t50/kit';
+import { createTestDatabase, createTestVhost } from '@t50/kit/testing';
+import { verifyLedger } from '../services/transactions/src/verify/verify';
+import { cpuPerThousand, cpuSnapshot, machineSummary, otherLoadPercent, type CpuPerThousand } from './cpu';
+import { setServiceNodeArgs, startService, type ServiceProcess } from './service-process';
+import { workloads, type Envelope, type Workload } from './workloads';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    sweep: { type: 'boolean', default: false },
+    scenario: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    batch: { type: 'string', default: '1000' },
+    'service-node-args': { type: 'string', default: '' },
+  },
+});
+
+const quick = values.quick;
+setServiceNodeArgs(values['service-node-args'].split(' ').filter(Boolean));
+const settings = quick
+  ? { throughputSeconds: 4, latencySeconds: 2, baselineSeconds: 2, uniformUsers: 10_000, users: 1000 }
+  : { throughputSeconds: 20, latencySeconds: 10, baselineSeconds: 10, uniformUsers: 10_000, users: 2000 };
+/**
+ * How far publishing may run ahead of the events: about a second of work at
+ * the rate seen so far, at least two batches (so the consumer's prefetch can
+ * fill the next batch while one is written), never more than this.
+ */
+const maxWindow = 20_000;
+const drainTimeoutMs = 120_000;
+
+const progress = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Counts ledger events by the phase prefix of the message they answer, and times them. */
+class EventTally {
+  readonly counts = new Map<string, number>();
+  readonly lastAt = new Map<string, number>();
+  readonly rejected = new Map<string, number>();
+  readonly sentAt = new Map<string, number>();
+  readonly latencies: number[] = [];
+
+  seen(messageId: string, type: string): void {
+    const phase = messageId.slice(0, messageId.indexOf('.'));
+    this.counts.set(phase, (this.counts.get(phase) ?? 0) + 1);
+    this.lastAt.set(phase, performance.now());
+    if (type === 'ledger.transfer.rejected') this.rejected.set(phase, (this.rejected.get(phase) ?? 0) + 1);
+    const sent = this.sentAt.get(messageId);
+    if (sent !== undefined) {
+      this.latencies.push(performance.now() - sent);
+      this.sentAt.delete(messageId);
+    }
+  }
+  count(phase: string): number {
+    return this.counts.get(phase) ?? 0;
+  }
+}
+
+/**
+ * Watches the ledger's events through a transient classic queue, consumed
+ * without acks. The harness is an observer, not one of the platform's
+ * consumers: a durable quorum queue here (what services use) would bill the
+ * broker's replication work for the harness to the ledger under test.
+ */
+async function tallyEvents(url: string, tally: EventTally): Promise<() => Promise<void>> {
+  const connection = new Connection({ url, connectionName: 'bench-events', noDelay: true });
+  connection.on('error', (error: unknown) => progress(`event watcher connection: ${String(error)}`));
+  const queue = `bench.events.${randomBytes(4).toString('hex')}`;
+  await connection.exchangeDeclare({ exchange: exchanges.events, type: 'topic', durable: true });
+  const consumer = connection.createConsumer(
+    {
+      queue,
+      noAck: true,
+      queueOptions: { queue, exclusive: true, autoDelete: true, durable: false },
+      // Account-opened events answer registrations; transfer events answer the rest.
+      queueBindings: [
+        { queue, exchange: exchanges.events, routingKey: 'ledger.transfer.*' },
+        { queue, exchange: exchanges.events, routingKey: 'ledger.account.opened' },
+      ],
+    },
+    (message) => {
+      const body = Buffer.isBuffer(message.body) ? message.body.toString('utf8') : JSON.stringify(message.body);
+      const event = JSON.parse(body) as { type: string; data: { messageId: string; account?: { asset: string } } };
+      // A registration opens three accounts; count it once.
+      if (event.type === 'ledger.account.opened' && event.data.account?.asset !== 'USD') return;
+      tally.seen(event.data.messageId, event.type);
+    },
+  );
+  consumer.on('error', (error: unknown) => progress(`event watcher: ${String(error)}`));
+  await once(consumer, 'ready');
+  return async () => {
+    await consumer.close();
+    await connection.close();
+  };
+}
+
+const toMessage = (envelope: Envelope): OutgoingMessage => ({
+  exchange: exchanges.events,
+  routingKey: envelope.type,
+  body: envelope,
+  messageId: envelope.id,
+  type: envelope.type,
+});
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** Publishes `messages` and waits for an event for each. */
+async function publishAndWait(transport: Transport, tally: EventTally, phase: string, messages: Envelope[]): Promise<void> {
+  for (let start = 0; start < messages.length; start += 2000) {
+    await transport.publishMany(messages.slice(start, start + 2000).map(toMessage));
+    await waitFor(() => start - tally.count(phase) < 10_000, drainTimeoutMs, `${phase} to drain`);
+  }
+  await waitFor(() => tally.count(phase) >= messages.length, drainTimeoutMs, `${phase} events (${tally.count(phase)}/${messages.length})`);
+}
+
+/** Max throughput: publish for `seconds`, never more than `window` ahead of the events. */
+async function measureThroughput(transport: Transport, tally: EventTally, workload: Workload, phase: string, seconds: number, batchSize: number) {
+  const started = performance.now();
+  const minWindow = Math.max(50, 2 * batchSize);
+  let published = 0;
+  const window = () => {
+    const elapsed = (performance.now() - started) / 1000;
+    const rate = elapsed > 0.5 ? tally.count(phase) / elapsed : 0;
+    return Math.max(minWindow, Math.min(maxWindow, Math.round(rate)));
+  };
+  const publisher = async () => {
+    while (performance.now() - started < seconds * 1000) {
+      const room = window() - (published - tally.count(phase));
+      if (room < Math.min(250, minWindow / 2)) {
+        await sleep(1);
+        continue;
+      }
+      const size = Math.min(500, room);
+      const chunk: Envelope[] = [];
+      for (let index = 0; index < size; index += 1) chunk.push(workload.next(phase));
+      published += chunk.length;
+      await transport.publishMany(chunk.map(toMessage));
+    }
+  };
+  // Two publishers keep a chunk in flight while the other waits for confirms.
+  await Promise.all([publisher(), publisher()]);
+  await waitFor(() => tally.count(phase) >= published, drainTimeoutMs, `${phase} events (${tally.count(phase)}/${published})`);
+  const elapsed = ((tally.lastAt.get(phase) ?? performance.now()) - started) / 1000;
+  return { transfers: published, seconds: elapsed, perSecond: published / elapsed, rejected: tally.rejected.get(phase) ?? 0 };
+}
+
+/** Latency at a fixed rate: every 10 ms a tick's share, each message timed from publish to its event. */
+async function measureLatency(transport: Transport, tally: EventTally, workload: Workload, phase: string, rate: number, seconds: number) {
+  tally.latencies.length = 0;
+  const perTick = Math.max(1, Math.round(rate / 100));
+  const started = performance.now();
+  const pending: Promise<void>[] = [];
+  let published = 0;
+  for (let tick = 0; performance.now() - started < seconds * 1000; tick += 1) {
+    const due = started + tick * 10;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const chunk: Envelope[] = [];
+    for (let index = 0; index < perTick; index += 1) chunk.push(workload.next(phase));
+    const now = performance.now();
+    for (const envelope of chunk) tally.sentAt.set(envelope.id, now);
+    published += chunk.length;
+    pending.push(transport.publishMany(chunk.map(toMessage)));
+  }
+  await Promise.all(pending);
+  await waitFor(() => tally.count(phase) >= published, drainTimeoutMs, `${phase} latency events`);
+  const sorted = [...tally.latencies].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+  return { p50: at(0.5), p99: at(0.99), samples: sorted.length, rate: perTick * 100 };
+}
+
+/** The service's own view: how big its batches were and how long each took (from /metrics). */
+async function batchMetrics(url: string): Promise<{ count: number; commands: number; seconds: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { count: value('ledger_batch_size_count'), commands: value('ledger_batch_size_sum'), seconds: value('ledger_batch_seconds_sum') };
+}
+
+/** Average batch size and time between two readings of the metrics. */
+function batchesBetween(before: Awaited<ReturnType<typeof batchMetrics>>, after: Awaited<ReturnType<typeof batchMetrics>>) {
+  const count = after.count - before.count;
+  return {
+    averageSize: count === 0 ? 0 : Math.round((after.commands - before.commands) / count),
+    averageMs: count === 0 ? 0 : Number((((after.seconds - before.seconds) / count) * 1000).toFixed(1)),
+  };
+}
+
+/** Samples the service's heap and external memory (its /metrics) until stopped: where the RSS goes. */
+function sampleMemory(url: string) {
+  const peak = { heapMb: 0, externalMb: 0 };
+  const timer = setInterval(() => {
+    fetch(`${url}/metrics`, { signal: AbortSignal.timeout(1000) })
+      .then((response) => response.text())
+      .then((text) => {
+        const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0) / 2 ** 20;
+        peak.heapMb = Math.max(peak.heapMb, value('nodejs_heap_size_total_bytes'));
+        peak.externalMb = Math.max(peak.externalMb, value('nodejs_external_memory_bytes'));
+      })
+      .catch(() => undefined);
+  }, 250);
+  return () => {
+    clearInterval(timer);
+    return { heap_mb_max: Math.round(peak.heapMb), external_mb_max: Math.round(peak.externalMb) };
+  };
+}
+
+interface ScenarioResult {
+  // The fields the issue asks for, in its order; then what explains them.
+  scenario: string;
+  transfers: number;
+  seconds: number;
+  transfers_per_second: number;
+  latency_ms_p50: number;
+  latency_ms_p99: number;
+  baseline_transfers_per_second: number | null;
+  ratio: number | null;
+  rss_mb_max: number;
+  batch_size: number;
+  latency_rate_per_second: number;
+  latency_samples: number;
+  heap_mb_max: number;
+  external_mb_max: number;
+  average_batch: number;
+  average_batch_ms: number;
+  cpu_ms_per_1000: CpuPerThousand;
+  /** CPU the rest of the machine (other agents, tests) used during the throughput phase, in % of all cores. */
+  other_load_pct: number;
+  rejected: number;
+  verify: 'ok' | 'failed';
+}
+
+interface Phases {
+  readonly throughputSeconds: number;
+  readonly latencySeconds: number;
+  /** 0: no baseline. */
+  readonly baselineSeconds: number;
+}
+
+async function runScenario(name: string, batchSize: number, phases: Phases): Promise<ScenarioResult> {
+  const database = await createTestDatabase(`bench_${name}`);
+  const vhost = await createTestVhost(`bench-${name}`);
+  const logger = createLogger({ service: 'bench', level: 'warn' });
+  const transport = await createRabbitTransport({ url: vhost.url, logger, connectionName: 'bench' });
+  const tally = new EventTally();
+  const env = (batch: number) => ({
+    TRANSACTIONS_DATABASE_URL: database.url,
+    RABBITMQ_URL: vhost.url,
+    LEDGER_BATCH_MAX_MESSAGES: String(batch),
+    LEDGER_BATCH_MAX_WAIT_MS: batch === 1 ? '0' : '5',
+  });
+  let service: ServiceProcess | undefined;
+  let stopTally: (() => Promise<void>) | undefined;
+  try {
+    service = await startService(env(batchSize));
+    stopTally = await tallyEvents(vhost.url, tally);
+    const workload = workloads[name]!(name === 'uniform' ? settings.uniformUsers : settings.users);
+    progress(`${name}: setup (${workload.setup.length} messages)`);
+    await publishAndWait(transport, tally, 'setup', workload.setup.map((envelope) => ({ ...envelope, id: `setup.${envelope.id}` })));
+    service.resetRss();
+    const stopMemory = sampleMemory(service.url);
+    progress(`${name}: throughput at batch ${batchSize} for ${phases.throughputSeconds} s`);
+    const batchesBefore = await batchMetrics(service.url);
+    const cpuBefore = cpuSnapshot(service.pid);
+    const throughput = await measureThroughput(transport, tally, workload, 'max', phases.throughputSeconds, batchSize);
+    const cpuAfter = cpuSnapshot(service.pid);
+    const cpu = cpuPerThousand(cpuBefore, cpuAfter, throughput.transfers);
+    const batches = batchesBetween(batchesBefore, await batchMetrics(service.url));
+    progress(
+      `${name}: ${Math.round(throughput.perSecond)} transfers/s (batches of ${batches.averageSize}, ${batches.averageMs} ms each; ` +
+        `CPU ms per 1000: ${JSON.stringify(cpu)}); latency at half rate for ${phases.latencySeconds} s`,
+    );
+    const latency = await measureLatency(transport, tally, workload, 'lat', throughput.perSecond / 2, phases.latencySeconds);
+    const memory = stopMemory();
+    const rss = service.rssMaxMb();
+    progress(`${name}: latency p50 ${latency.p50} ms, p99 ${latency.p99} ms at ${latency.rate}/s; service RSS peak ${rss} MB`);
+    await service.stop();
+    service = undefined;
+    let baseline: number | null = null;
+    if (phases.baselineSeconds > 0) {
+      progress(`${name}: baseline (the same service, batch size 1) for ${phases.baselineSeconds} s`);
+      service = await startService(env(1));
+      baseline = (await measureThroughput(transport, tally, workload, 'base', phases.baselineSeconds, 1)).perSecond;
+      progress(`${name}: baseline ${Math.round(baseline)} transfers/s`);
+      await service.stop();
+      service = undefined;
+    }
+    const db = createPostgresDatabase({ url: database.url, maxConnections: 1 });
+    const report = await verifyLedger(db).finally(() => db.close());
+    return {
+      scenario: name,
+      transfers: throughput.transfers,
+      seconds: Number(throughput.seconds.toFixed(2)),
+      transfers_per_second: Math.round(throughput.perSecond),
+      latency_ms_p50: latency.p50,
+      latency_ms_p99: latency.p99,
+      baseline_transfers_per_second: baseline === null ? null : Math.round(baseline),
+      ratio: baseline === null ? null : Number((throughput.perSecond / baseline).toFixed(1)),
+      rss_mb_max: rss,
+      batch_size: batchSize,
+      latency_rate_per_second: latency.rate,
+      latency_samples: latency.samples,
+      ...memory,
+      average_batch: batches.averageSize,
+      average_batch_ms: batches.averageMs,
+      cpu_ms_per_1000: cpu,
+      other_load_pct: otherLoadPercent(cpuBefore, cpuAfter),
+      rejected: throughput.rejected,
+      verify: report.ok ? 'ok' : 'failed',
+    };
+  } finally {
+    await service?.stop('SIGKILL');
+    await stopTally?.();
+    await transport.close();
+    await Promise.allSettled([database.drop(), vhost.drop()]);
+  }
+}
+
+const results: ScenarioResult[] = [];
+const started = Date.now();
+progress(`machine: ${machineSummary()}`);
+if (values.sweep) {
+  // Hot deposits across batch sizes, for the chart in docs/performance.md; no baseline (batch 1 is a point).
+  const sweepPhases = { throughputSeconds: quick ? 3 : 10, latencySeconds: quick ? 2 : 5, baselineSeconds: 0 };
+  for (const batch of [1, 10, 50, 100, 250, 500, 1000, 2000]) {
+    const result = await runScenario('hot', batch, sweepPhases);
+    results.push({ ...result, scenario: 'sweep-hot' });
+    console.log(JSON.stringify({ ...result, scenario: 'sweep-hot' }));
+  }
+} else {
+  const phases = { throughputSeconds: settings.throughputSeconds, latencySeconds: settings.latencySeconds, baselineSeconds: settings.baselineSeconds };
+  // Hot last: its line is the headline (the last line of the output).
+  for (const name of values.scenario ?? ['uniform', 'mixed', 'hot']) {
+    if (workloads[name] === undefined) throw new Error(`unknown scenario ${name}; known: ${Object.keys(workloads).join(', ')}`);
+    const result = await runScenario(name, Number(values.batch), phases);
+    results.push(result);
+    console.log(JSON.stringify(result));
+  }
+}
+progress(`done in ${Math.round((Date.now() - started) / 1000)} s`);
+if (values.out !== undefined) {
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, JSON.stringify({ at: new Date().toISOString(), quick, sweep: values.sweep, machine: machineSummary(), results }, null, 2));
+}
+if (results.some((result) => result.verify !== 'ok')) {
+  progress('verify FAILED after a scenario');
+  process.exitCode = 1;
+}
