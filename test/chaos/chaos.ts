@@ -61,7 +61,7 @@ const options: ChaosOptions = {
   brokerDrops: integer('broker-drops', values['broker-drops'], full ? 2 : 1, 0, 10),
   dbRestarts: values['restart-db'] ? 1 : 0,
   dbTerminations: integer('db-terminations', values['db-terminations'], 2, 0, 10),
-  rate: integer('rate', values.rate, full ? 1500 : 500, 0, 1_000_000),
+  rate: integer('rate', values.rate, full ? 2000 : 500, 0, 1_000_000),
   faulty: values.faulty,
   stallMs: integer('stall-ms', values['stall-ms'], 30_000, 1000, 600_000),
   batchMax: 500,

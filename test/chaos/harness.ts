@@ -266,8 +266,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const send = async (message: Outgoing) => {
       // Bounded: at most `publishWindow` in flight; each settles within its deadline.
       while (inflight.size >= publishWindow) await Promise.race(inflight);
-      if (message.republish) summary.republished += 1;
-      else summary.sent += 1;
+      if (!message.republish) summary.sent += 1;
       const promise: Promise<void> = publishOne(message)
         .catch((error: unknown) => {
           publishFailure ??= error;
@@ -400,6 +399,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     if (faultFailure !== undefined) throw faultFailure as Error;
     summary.transfers = workload.mainSent;
     summary.malformed = workload.malformedSent;
+    summary.republished = workload.republished;
 
     // ----- wait until every message has an outcome, or nothing moves for stallMs -----
     const expectations = [...workload.expectations.values()];

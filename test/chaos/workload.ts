@@ -121,6 +121,11 @@ export class Workload {
   #sequence = 0;
   #mainSent = 0;
   #malformedSent = 0;
+  #republished = 0;
+  /** Holds seen committed (their ids may be reused with other content: a conflict). */
+  readonly #committedHolds = new Set<string>();
+  /** Sends and deposits sent, which may be sent again under a new message id. */
+  readonly #facts: Outgoing[] = [];
   /** Holds placed, waiting to be seen committed. */
   readonly #holdsPlaced: Hold[] = [];
   /** Holds seen committed, to resolve. */
@@ -141,6 +146,9 @@ export class Workload {
   get mainSent(): number {
     return this.#mainSent;
   }
+  get republished(): number {
+    return this.#republished;
+  }
   get malformedSent(): number {
     return this.#malformedSent;
   }
@@ -159,6 +167,7 @@ export class Workload {
       const hold = this.#holdsPlaced[i]!;
       if (!messageIds.has(hold.messageId)) continue;
       this.#holdsPlaced.splice(i, 1);
+      this.#committedHolds.add(hold.id);
       (hold.keepOpen ? this.#holdsOpen : this.#holdsReady).push(hold);
     }
     for (let i = this.#resolutionsSent.length - 1; i >= 0; i -= 1) {
@@ -214,7 +223,9 @@ export class Workload {
       return out;
     }
     const out = this.#wellFormed();
-    this.#mainSent += 1;
+    // A republished copy comes on top of the `transfers` distinct messages.
+    if (out.republish) this.#republished += 1;
+    else this.#mainSent += 1;
     return out;
   }
 
@@ -275,8 +286,13 @@ export class Workload {
     if (!out.republish) {
       if (this.expectations.has(out.messageId)) throw new Error(`workload bug: message id ${out.messageId} used twice`);
       this.expectations.set(out.messageId, out);
+      // Bounded samples of what was sent, to send again.
       if (this.#sentBodies.length < 20_000) this.#sentBodies.push(out);
       else if (this.#random() < 0.1) this.#sentBodies[Math.floor(this.#random() * this.#sentBodies.length)] = out;
+      if (out.label === 'send' || out.label === 'deposit') {
+        if (this.#facts.length < 20_000) this.#facts.push(out);
+        else if (this.#random() < 0.1) this.#facts[Math.floor(this.#random() * this.#facts.length)] = out;
+      }
     }
     return out;
   }
@@ -522,7 +538,13 @@ export class Workload {
       }
       case 5: {
         // A reused transfer id with other content: a conflict, never an overwrite.
-        const held = [...this.#pendingConflicts.keys()].find((transferId) => this.#isCommittedHold(transferId));
+        let held: string | undefined;
+        for (const transferId of this.#pendingConflicts.keys()) {
+          if (this.#committedHolds.has(transferId)) {
+            held = transferId;
+            break;
+          }
+        }
         const messageId = this.#id('conflict');
         if (held !== undefined) {
           const build = this.#pendingConflicts.get(held)!;
@@ -559,15 +581,6 @@ export class Workload {
     }
   }
 
-  #isCommittedHold(transferId: string): boolean {
-    return (
-      this.#holdsReady.some((hold) => hold.id === transferId) ||
-      this.#holdsOpen.some((hold) => hold.id === transferId) ||
-      this.#resolutionsSent.some((resolution) => resolution.hold.id === transferId) ||
-      this.#resolutionsReady.some((resolution) => resolution.hold.id === transferId)
-    );
-  }
-
   /** The same message again, byte for byte (a producer's retry, a broker redelivery). */
   #republish(): Outgoing | undefined {
     if (this.#sentBodies.length === 0) return undefined;
@@ -577,9 +590,8 @@ export class Workload {
 
   /** The same fact under a new message id (e.g. a webhook delivered twice): applied once. */
   #sameFactNewMessage(): Outgoing | undefined {
-    const candidates = this.#sentBodies.filter((out) => out.label === 'send' || out.label === 'deposit');
-    if (candidates.length === 0) return undefined;
-    const original = this.#pick(candidates);
+    if (this.#facts.length === 0) return undefined;
+    const original = this.#pick(this.#facts);
     const messageId = this.#id('again');
     const envelope = JSON.parse(original.body.toString('utf8')) as { id: string };
     envelope.id = messageId;
