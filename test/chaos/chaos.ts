@@ -13,6 +13,7 @@
  *   --faulty           the deliberately faulty service (acks before commit):
  *                      must fail
  *   --transfers N  --malformed N  --kills N  --rate N (msgs/s, 0 = unpaced)
+ *   --graceful-restarts N  --broker-drops N  --db-terminations N
  *   --seed N  --users N  --stall-ms N  --keep
  */
 import { parseArgs } from 'node:util';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     users: { type: 'string' },
     'stall-ms': { type: 'string' },
     'broker-drops': { type: 'string' },
+    'graceful-restarts': { type: 'string' },
     'db-terminations': { type: 'string' },
   },
   strict: true,
@@ -57,6 +59,7 @@ const options: ChaosOptions = {
   poorUsers: full ? 30 : 10,
   seed: integer('seed', values.seed, Math.floor(Math.random() * 2 ** 31), 0, 2 ** 31),
   kills: integer('kills', values.kills, full ? 6 : 3, 0, 15),
+  gracefulRestarts: integer('graceful-restarts', values['graceful-restarts'], 1, 0, 10),
   brokerRestarts: values['restart-broker'] ? 1 : 0,
   brokerDrops: integer('broker-drops', values['broker-drops'], full ? 2 : 1, 0, 10),
   dbRestarts: values['restart-db'] ? 1 : 0,

@@ -46,6 +46,8 @@ export interface ChaosOptions {
   readonly seed: number;
   /** SIGKILLs of the service (each followed by a restart). */
   readonly kills: number;
+  /** SIGTERMs of the service (graceful stop), each followed by a restart. */
+  readonly gracefulRestarts: number;
   /** Real `rabbitmqctl stop_app` / `start_app` (cuts off every client of the broker). */
   readonly brokerRestarts: number;
   /** Closes of every connection of the run's vhost. */
@@ -75,6 +77,8 @@ export interface ChaosSummary {
   applied: number;
   rejected: number;
   dead_lettered: number;
+  /** Holds voided by the service's expiry sweeper, as the model predicts. */
+  expired: number;
   lost: number;
   duplicated: number;
   mismatched: number;
@@ -83,6 +87,7 @@ export interface ChaosSummary {
   events_missing: number;
   outbox_left: number;
   kills: number;
+  graceful_restarts: number;
   broker_restarts: number;
   broker_connection_drops: number;
   db_restarts: number;
@@ -99,7 +104,7 @@ const publishWindow = 500;
 const publishDeadlineMs = 180_000;
 const publishTimeoutMs = 15_000;
 
-type Fault = 'kill' | 'broker-restart' | 'broker-drop' | 'db-restart' | 'db-terminate';
+type Fault = 'kill' | 'term' | 'broker-restart' | 'broker-drop' | 'db-restart' | 'db-terminate';
 
 /** Runs `work` until it succeeds (the database or broker may be away for a while). */
 async function retrying<T>(what: string, work: () => Promise<T>, timeoutMs = 180_000): Promise<T> {
@@ -139,6 +144,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     applied: 0,
     rejected: 0,
     dead_lettered: 0,
+    expired: 0,
     lost: 0,
     duplicated: 0,
     mismatched: 0,
@@ -147,6 +153,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     events_missing: 0,
     outbox_left: 0,
     kills: 0,
+    graceful_restarts: 0,
     broker_restarts: 0,
     broker_connection_drops: 0,
     db_restarts: 0,
@@ -302,6 +309,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       for (let i = 0; i < count; i += 1) plan.push({ at: 0.05 + random() * 0.85, fault });
     };
     add('kill', options.kills);
+    add('term', options.gracefulRestarts);
     add('broker-restart', options.brokerRestarts);
     add('broker-drop', options.brokerDrops);
     add('db-restart', options.dbRestarts);
@@ -319,6 +327,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
           await victim.stop('SIGKILL');
           summary.kills += 1;
           await sleep(Math.floor(random() * 1500));
+          await startService();
+          return;
+        }
+        case 'term': {
+          const victim = service!;
+          log(`fault: SIGTERM the service (pid ${victim.pid}, graceful stop) at ${workload.mainSent} transfers sent`);
+          await victim.stop('SIGTERM');
+          summary.graceful_restarts += 1;
           await startService();
           return;
         }
@@ -403,8 +419,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
 
     // ----- wait until every message has an outcome, or nothing moves for stallMs -----
     const expectations = [...workload.expectations.values()];
-    const inboxExpected = expectations.filter((e) => e.expected.kind !== 'dead').length;
-    const deadExpected = expectations.length - inboxExpected;
+    const deadExpected = expectations.filter((e) => e.expected.kind === 'dead').length;
+    const inboxExpected = expectations.length - deadExpected + workload.expiries.size;
     let lastSeen = -1;
     let lastMove = Date.now();
     for (;;) {
@@ -465,9 +481,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
           break;
       }
     }
+    // Expired holds: voided once by the service's sweeper.
+    for (const [messageId, transferId] of workload.expiries) {
+      const outcome = inbox.get(messageId);
+      if (outcome?.status === 'applied' && outcome.transferId === transferId) summary.expired += 1;
+      else if (outcome === undefined) {
+        summary.lost += 1;
+        lostByLabel.set('expiry', (lostByLabel.get('expiry') ?? 0) + 1);
+        problem(`${messageId}: the hold never expired`);
+      } else {
+        summary.mismatched += 1;
+        problem(`${messageId}: expected the expiry's void, got ${JSON.stringify(outcome)}`);
+      }
+    }
     if (lostByLabel.size > 0) log(`lost by kind: ${JSON.stringify(Object.fromEntries(lostByLabel))}`);
     for (const id of inbox.keys()) {
-      if (!workload.expectations.has(id)) {
+      if (!workload.expectations.has(id) && !workload.expiries.has(id)) {
         summary.mismatched += 1;
         problem(`inbox holds ${id}, which the harness never sent`);
       }
@@ -550,6 +579,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       if (message.expected.kind === 'applied' && message.expected.event !== undefined && outcome?.status === 'applied') wantedEvents.add(message.expected.event);
       if (message.expected.kind === 'rejected' && outcome?.status === 'rejected') wantedEvents.add(`${message.messageId}:rejected`);
     }
+    for (const [messageId, transferId] of workload.expiries) if (inbox.get(messageId)?.status === 'applied') wantedEvents.add(`${transferId}:voided`);
     const missingEvents = () => [...wantedEvents].filter((id) => !eventIds.has(id));
     const eventDeadline = Date.now() + Math.min(60_000, options.stallMs * 2);
     while (missingEvents().length > 0 && Date.now() < eventDeadline) await sleep(500);

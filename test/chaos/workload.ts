@@ -117,6 +117,8 @@ export class Workload {
   readonly poor: string[] = [];
   /** Every distinct message id with what must become of it. */
   readonly expectations = new Map<string, Outgoing>();
+  /** Voids the service's hold sweeper must record: inbox message id -> transfer id. */
+  readonly expiries = new Map<string, string>();
   readonly #sentBodies: Outgoing[] = [];
   #sequence = 0;
   #mainSent = 0;
@@ -237,7 +239,8 @@ export class Workload {
     if (roll < 53) return this.#trade(this.#pick(this.rich), 'trade');
     if (roll < 62) return this.#payoutHold();
     if (roll < 65) return this.#chainHold();
-    if (roll < 67) return this.#commandHold();
+    if (roll < 66) return this.#commandHold();
+    if (roll < 67) return this.#expiringHold();
     if (roll < 80) return this.#resolve() ?? this.#send();
     if (roll < 83) return this.#commandTransfer();
     if (roll < 84) return this.#secondResolution() ?? this.#send();
@@ -434,6 +437,24 @@ export class Workload {
     const out = this.#command(messageId, 'ledger.transfer.create', { transferId, code: 'withdrawal', legs, pending: { timeoutSeconds: holdSeconds } }, 'hold', this.#applied(transferId, legs, 'pending'));
     this.#holdsPlaced.push({ id: transferId, messageId, legs, family: 'command', upstreamId: transferId, keepOpen: this.#random() < 0.2 });
     return out;
+  }
+
+  /**
+   * A hold that expires after a second and is never resolved: the service's
+   * own sweeper must void it (once: the void's id derives from the hold),
+   * whatever the faults. Its inbox row and void are expected in `expiries`.
+   */
+  #expiringHold(): Outgoing {
+    const user = this.#pick(this.rich);
+    const messageId = this.#id('exphold');
+    const transferId = `exp-${messageId}`;
+    const legs = [{ debitAccountId: userAccountId(user, 'EUR'), creditAccountId: systemAccountId('payouts_in_flight', 'EUR'), asset: 'EUR', amount: this.#amount(100, 5000).toString() }];
+    const expected = this.#applied(transferId, legs, 'pending');
+    // Voided by the sweeper: the pending totals go back.
+    this.#pend(legs, -1n);
+    this.expiries.set(`expire:${transferId}`, `expire:${transferId}`);
+    this.expectedEntries.set(`expire:${transferId}`, 0);
+    return this.#command(messageId, 'ledger.transfer.create', { transferId, code: 'withdrawal', legs, pending: { timeoutSeconds: 1 } }, 'hold-expiring', expected);
   }
 
   /** A multi-leg transfer through the ledger's command: USD and ETH from one rich user to another. */
