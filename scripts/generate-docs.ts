@@ -166,7 +166,13 @@ function messagesMarkdown(): string {
     '',
     table(
       ['type', 'exchange', 'producer', 'consumer', 'what it means'],
-      messageCatalog.map((entry) => [`\`${entry.type}\``, `\`${entry.exchange}\``, entry.producer, entry.consumer, entry.schema.description ?? '']),
+      messageCatalog.map((entry) => [
+        `\`${entry.type}\``,
+        `\`${entry.exchange}\``,
+        entry.producer,
+        entry.consumer,
+        entry.schema.description ?? '',
+      ]),
     ),
     '',
     '## Rejection codes',
@@ -213,7 +219,10 @@ async function openApiDocuments(): Promise<Map<string, unknown>> {
       closers.push(() => service.close());
       await service.app.ready();
       documents.set(definition.name, service.app.swagger());
-      started.set(definition.name, { url: `http://127.0.0.1:${4000 + definition.portOffset}`, keys: { ...service.keys } });
+      started.set(definition.name, {
+        url: `http://127.0.0.1:${4000 + definition.portOffset}`,
+        keys: { ...service.keys },
+      });
     }
   } finally {
     for (const close of closers.reverse()) await close();
@@ -243,7 +252,8 @@ const sections: readonly ConfigSection[] = [
   },
   {
     title: 'auth',
-    intro: 'services/auth/src/config.ts; `npm run -w @t50/auth start`. One of the two database URLs is required standalone.',
+    intro:
+      'services/auth/src/config.ts; `npm run -w @t50/auth start`. One of the two database URLs is required standalone.',
     spec: withoutCommon(authConfigSpec),
   },
   {
@@ -262,7 +272,10 @@ function defaultText(key: ConfigSpec[string]): string {
   if (key.default === undefined) return '**required**';
   if (key.default === '') return '(empty: off)';
   const value: unknown = key.default;
-  const shown = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+  const shown =
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+      ? String(value)
+      : JSON.stringify(value);
   // A default URL may carry a well-known dev password (guest:guest): show that it has one, not what it is.
   if (key.secret === true) return `\`${shown.replace(/\/\/[^@/]*@/, '//…@')}\` (secret)`;
   return `\`${shown}\``;

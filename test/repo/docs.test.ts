@@ -24,9 +24,13 @@ describe('generated docs', () => {
   });
 
   it('describe every message and every HTTP route', () => {
-    const asyncApi = JSON.parse(generated.get('docs/asyncapi.json')!) as { components: { messages: Record<string, unknown> } };
+    const asyncApi = JSON.parse(generated.get('docs/asyncapi.json')!) as {
+      components: { messages: Record<string, unknown> };
+    };
     assert.ok(Object.keys(asyncApi.components.messages).includes('ledger_transfer_create'));
-    const ledgerApi = JSON.parse(generated.get('docs/openapi/transactions.json')!) as { paths: Record<string, unknown> };
+    const ledgerApi = JSON.parse(generated.get('docs/openapi/transactions.json')!) as {
+      paths: Record<string, unknown>;
+    };
     for (const path of ['/v1/commands', '/v1/accounts/{accountId}', '/v1/accounts/{accountId}/entries', '/v1/verify']) {
       assert.ok(path in ledgerApi.paths, `transactions documents ${path}`);
     }

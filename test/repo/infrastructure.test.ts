@@ -49,7 +49,8 @@ describe('infrastructure/docker-compose.yml', () => {
       assert.deepEqual(service.command?.slice(0, 3), ['node', '--import', 'tsx']);
       const entry = service.command?.[3] ?? '';
       // The gateway is written alongside; check its entry once its folder is there.
-      if (existsSync(join(repositoryRoot, 'services', name))) assert.ok(existsSync(join(repositoryRoot, entry)), `${entry} exists`);
+      if (existsSync(join(repositoryRoot, 'services', name)))
+        assert.ok(existsSync(join(repositoryRoot, entry)), `${entry} exists`);
       assert.equal(service.environment?.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://jaeger:4318');
       assert.equal(service.environment?.CONSUL_HTTP_ADDR, 'http://consul:8500');
     }
@@ -66,7 +67,8 @@ describe('infrastructure/docker-compose.yml', () => {
         assert.ok(dependency in services, `${name} depends on ${dependency}, which is defined`);
         assert.ok(['service_healthy', 'service_started'].includes(condition));
       }
-      for (const port of service.ports ?? []) assert.match(port, /^127\.0\.0\.1:/, `${name} publishes ${port} on localhost only`);
+      for (const port of service.ports ?? [])
+        assert.match(port, /^127\.0\.0\.1:/, `${name} publishes ${port} on localhost only`);
     }
   });
 
@@ -79,7 +81,10 @@ describe('infrastructure/docker-compose.yml', () => {
         if (key.default === undefined) assert.ok(variable in environment, `${name} gets its required ${variable}`);
       }
     }
-    assert.match(services.transactions?.environment?.TRANSACTIONS_DATABASE_URL ?? '', /@postgres:5432\/t50_transactions$/);
+    assert.match(
+      services.transactions?.environment?.TRANSACTIONS_DATABASE_URL ?? '',
+      /@postgres:5432\/t50_transactions$/,
+    );
     assert.match(services.auth?.environment?.AUTH_DATABASE_URL ?? '', /@postgres:5432\/t50_auth$/);
   });
 });

@@ -32,7 +32,9 @@ export async function claimDataFolder(dataDir: string): Promise<() => Promise<vo
   const file = pidPath(dataDir);
   const previous = Number((await readFile(file, 'utf8').catch(() => '')).trim());
   if (Number.isInteger(previous) && previous > 0 && previous !== process.pid && isAlive(previous)) {
-    throw new DataFolderBusyError(`${dataDir} is in use by process ${previous}; stop it or set EMBEDDED_DATA_DIR to another folder`);
+    throw new DataFolderBusyError(
+      `${dataDir} is in use by process ${previous}; stop it or set EMBEDDED_DATA_DIR to another folder`,
+    );
   }
   await writeFile(file, `${process.pid}\n`);
   return () => rm(file, { force: true });
@@ -49,7 +51,10 @@ function isAlive(pid: number): boolean {
 }
 
 /** Reads a generated secret, or makes one (32 random bytes, base64url) and keeps it for the next start. */
-export async function readOrCreateSecret(dataDir: string, name: string): Promise<{ value: string; path: string; created: boolean }> {
+export async function readOrCreateSecret(
+  dataDir: string,
+  name: string,
+): Promise<{ value: string; path: string; created: boolean }> {
   const path = secretPath(dataDir, name);
   const existing = (await readFile(path, 'utf8').catch(() => '')).trim();
   if (existing.length >= 32) return { value: existing, path, created: false };

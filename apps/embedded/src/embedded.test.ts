@@ -26,7 +26,9 @@ interface Running {
 
 /** The command behind `npm start`, run directly so SIGTERM reaches the process itself. */
 function startCommand(): string[] {
-  const manifest = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
   const words = (manifest.scripts.start ?? '').split(' ');
   assert.equal(words[0], 'node', 'npm start runs node');
   return words.slice(1);
@@ -74,7 +76,12 @@ async function stop(running: Running): Promise<number | null> {
 const ledgerKey = (dataDir: string) => readFileSync(join(dataDir, 'secrets', 'transactions-api-key'), 'utf8').trim();
 const gatewayKey = (dataDir: string) => readFileSync(join(dataDir, 'secrets', 'auth-gateway-api-key'), 'utf8').trim();
 
-async function call(url: string, key: string, method: 'GET' | 'POST', body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  url: string,
+  key: string,
+  method: 'GET' | 'POST',
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(url, {
     method,
     headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -102,7 +109,10 @@ describe('embedded mode (npm start)', () => {
     const ledger = running.urls.transactions!;
     const key = ledgerKey(dataDir);
     assert.ok(key.length >= 32, 'a generated ledger key is kept in the data folder');
-    assert.equal((await call(`${ledger}/v1/owners/seed-alice/accounts`, 'wrong-key-wrong-key-wrong-key-wrong', 'GET')).status, 401);
+    assert.equal(
+      (await call(`${ledger}/v1/owners/seed-alice/accounts`, 'wrong-key-wrong-key-wrong-key-wrong', 'GET')).status,
+      401,
+    );
 
     // The sample data is there at once: alice has 975.00 USD, 100.00 of it held for a payout.
     const alice = await call(`${ledger}/v1/accounts/user:seed-alice:USD`, key, 'GET');
@@ -124,14 +134,24 @@ describe('embedded mode (npm start)', () => {
       data: {
         transferId: `deposit-${userId}`,
         code: 'deposit',
-        legs: [{ debitAccountId: 'system:sandbox_clearing:USD', creditAccountId: `user:${userId}:USD`, asset: 'USD', amount: '1234' }],
+        legs: [
+          {
+            debitAccountId: 'system:sandbox_clearing:USD',
+            creditAccountId: `user:${userId}:USD`,
+            asset: 'USD',
+            amount: '1234',
+          },
+        ],
       },
     });
     assert.equal(deposited.status, 200, JSON.stringify(deposited.json));
     const balance = await call(`${ledger}/v1/accounts/user:${userId}:USD`, key, 'GET');
     assert.equal(balance.json.balance, '1234');
 
-    const created = await call(`${running.urls.auth!}/v1/credentials`, gatewayKey(dataDir), 'POST', { email, password });
+    const created = await call(`${running.urls.auth!}/v1/credentials`, gatewayKey(dataDir), 'POST', {
+      email,
+      password,
+    });
     assert.equal(created.status, 201, JSON.stringify(created.json));
 
     assert.equal(await stop(running), 0, running.output());
@@ -140,11 +160,15 @@ describe('embedded mode (npm start)', () => {
   });
 
   it('leaves a folder the seed command can open, and the sample is already complete', () => {
-    const seeded = spawnSync(process.execPath, ['--import', 'tsx', 'services/transactions/src/cli/seed.ts', '--data-dir', dataDir], {
-      cwd: repositoryRoot,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const seeded = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'services/transactions/src/cli/seed.ts', '--data-dir', dataDir],
+      {
+        cwd: repositoryRoot,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     assert.equal(seeded.status, 0, seeded.stderr);
     assert.match(seeded.stdout, / 0 applied, 12 already recorded, 0 refused/);
   });
@@ -160,7 +184,10 @@ describe('embedded mode (npm start)', () => {
     const balance = await call(`${running.urls.transactions!}/v1/accounts/user:${userId}:USD`, firstKey, 'GET');
     assert.equal(balance.status, 200);
     assert.equal(balance.json.balance, '1234');
-    const authenticated = await call(`${running.urls.auth!}/v1/authenticate`, gatewayKey(dataDir), 'POST', { email, password });
+    const authenticated = await call(`${running.urls.auth!}/v1/authenticate`, gatewayKey(dataDir), 'POST', {
+      email,
+      password,
+    });
     assert.equal(authenticated.status, 200, JSON.stringify(authenticated.json));
     const verify = await call(`${running.urls.transactions!}/v1/verify`, firstKey, 'GET');
     assert.equal(verify.status, 200, 'the books balance');

@@ -24,12 +24,17 @@ function banner(platform: Platform, startMs: number): string[] {
     const near = relative(process.cwd(), path);
     return near.startsWith('..') ? path : near;
   };
-  const lines = [`Transactions50 is running in embedded mode (ready in ${(startMs / 1000).toFixed(1)} s; data in ${shown(platform.dataDir)})`];
+  const lines = [
+    `Transactions50 is running in embedded mode (ready in ${(startMs / 1000).toFixed(1)} s; data in ${shown(platform.dataDir)})`,
+  ];
   for (const service of platform.services) {
-    lines.push(`  ${service.name.padEnd(width)}  ${service.url}   (API docs ${service.url}/docs, health ${service.url}/health/ready)`);
+    lines.push(
+      `  ${service.name.padEnd(width)}  ${service.url}   (API docs ${service.url}/docs, health ${service.url}/health/ready)`,
+    );
   }
   for (const service of platform.services) {
-    for (const note of service.notes) lines.push(`  ${service.name.padEnd(width)}  ${note.replace(platform.dataDir, shown(platform.dataDir))}`);
+    for (const note of service.notes)
+      lines.push(`  ${service.name.padEnd(width)}  ${note.replace(platform.dataDir, shown(platform.dataDir))}`);
   }
   lines.push(`  logs: ${shown(logPath(platform.dataDir))}`, 'Press Ctrl-C to stop.');
   return lines;
@@ -67,11 +72,16 @@ async function main(): Promise<void> {
   try {
     const platform = await startPlatform({ config, loggerFor, lifecycle, services: embeddedServices });
     const startMs = performance.now() - startedAt;
-    logger.info({ startMs: Math.round(startMs), services: platform.services.map(({ name, url }) => ({ name, url })) }, 'embedded mode ready');
+    logger.info(
+      { startMs: Math.round(startMs), services: platform.services.map(({ name, url }) => ({ name, url })) },
+      'embedded mode ready',
+    );
     for (const line of banner(platform, startMs)) say(line);
   } catch (error) {
     logger.fatal({ err: error }, 'embedded mode failed to start');
-    complain(`embedded mode failed to start: ${error instanceof Error ? error.message : String(error)} (details in ${logPath(dataDir)})`);
+    complain(
+      `embedded mode failed to start: ${error instanceof Error ? error.message : String(error)} (details in ${logPath(dataDir)})`,
+    );
     await lifecycle.shutdown('start failed');
     process.exit(1);
   }

@@ -32,7 +32,8 @@ export const transactionsService: EmbeddedService = {
           ? `sample data: users ${seedUserIds.join(', ')} with balances (${report.applied} messages applied)`
           : `sample data: users ${seedUserIds.join(', ')} (already there)`,
       );
-      if (report.rejected.length > 0) logger.warn({ refused: report.rejected }, 'the ledger refused part of the sample');
+      if (report.rejected.length > 0)
+        logger.warn({ refused: report.rejected }, 'the ledger refused part of the sample');
     }
     return { app: service.app, close: () => service.close(), keys: { apiKey: apiKey.value }, notes };
   },

@@ -45,7 +45,8 @@ const embeddedLedgerDirectory = (dataDir: string): string => join(dataDir, 'tran
 
 function parseArguments(args: readonly string[]): { dataDir: string | undefined } | undefined {
   if (args.length === 0) return { dataDir: undefined };
-  if (args.length === 2 && args[0] === '--data-dir' && args[1] !== undefined && args[1] !== '') return { dataDir: args[1] };
+  if (args.length === 2 && args[0] === '--data-dir' && args[1] !== undefined && args[1] !== '')
+    return { dataDir: args[1] };
   return undefined;
 }
 
@@ -89,7 +90,11 @@ async function main(args: readonly string[]): Promise<number> {
     target = config.TRANSACTIONS_DATABASE_URL.replace(/\/\/[^@/]*@/, '//');
     await ensureDatabaseExists(config.TRANSACTIONS_DATABASE_URL);
     // One connection: the migration lock is a session lock (see services/auth/src/service.ts).
-    db = createPostgresDatabase({ url: config.TRANSACTIONS_DATABASE_URL, maxConnections: 1, applicationName: 'transactions-seed' });
+    db = createPostgresDatabase({
+      url: config.TRANSACTIONS_DATABASE_URL,
+      maxConnections: 1,
+      applicationName: 'transactions-seed',
+    });
     transport = await createRabbitTransport({ url: config.RABBITMQ_URL, logger, connectionName: 'transactions-seed' });
   }
   try {
@@ -104,11 +109,20 @@ async function main(args: readonly string[]): Promise<number> {
       relay = createOutboxRelay({ db, transport, logger });
       outbox = relay;
     }
-    const writer = createLedgerWriter({ db, logger, assets: () => assets, outbox, registry: new Registry(), options: { maxBatch: 1000 } });
+    const writer = createLedgerWriter({
+      db,
+      logger,
+      assets: () => assets,
+      outbox,
+      registry: new Registry(),
+      options: { maxBatch: 1000 },
+    });
     const report = await seedLedger(writer);
     await writer.close();
     await relay?.close();
-    console.log(`seeded ${target}: ${report.applied} applied, ${report.alreadyRecorded} already recorded, ${report.rejected.length} refused`);
+    console.log(
+      `seeded ${target}: ${report.applied} applied, ${report.alreadyRecorded} already recorded, ${report.rejected.length} refused`,
+    );
     for (const refusal of report.rejected) console.log(`  refused ${refusal}`);
     console.log(`sample users: ${seedUserIds.join(', ')} (GET /v1/owners/<user>/accounts)`);
     return report.rejected.length === 0 ? 0 : 1;

@@ -81,7 +81,10 @@ describe('seed command', () => {
   });
 
   it('refuses wrong usage with exit code 2', () => {
-    const wrong = spawnSync(process.execPath, ['--import', 'tsx', seedCli, '--bogus'], { encoding: 'utf8', timeout: 30_000 });
+    const wrong = spawnSync(process.execPath, ['--import', 'tsx', seedCli, '--bogus'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(wrong.status, 2);
     assert.match(wrong.stderr, /usage: seed/);
   });

@@ -23,8 +23,11 @@ const messageId = (name: string) => `seed:${sampleVersion}:${name}`;
 /** A chain transaction hash that looks real and is the same on every run. */
 const fakeTxHash = (name: string) => `0x${createHash('sha256').update(`seed:${sampleVersion}:${name}`).digest('hex')}`;
 
-const event = <T extends DomainEvent['type']>(name: string, type: T, data: Extract<DomainEvent, { type: T }>['data']): DomainEvent =>
-  ({ id: messageId(name), type, version: 1, data }) as DomainEvent;
+const event = <T extends DomainEvent['type']>(
+  name: string,
+  type: T,
+  data: Extract<DomainEvent, { type: T }>['data'],
+): DomainEvent => ({ id: messageId(name), type, version: 1, data }) as DomainEvent;
 
 const [alice, bob, carol] = seedUserIds;
 
@@ -113,7 +116,10 @@ export async function seedLedger(writer: Pick<LedgerWriter, 'submit'>): Promise<
     return parsed.item;
   });
   const results = await writer.submit(items);
-  return summarise(results, items.map((item) => item.messageId));
+  return summarise(
+    results,
+    items.map((item) => item.messageId),
+  );
 }
 
 function summarise(results: readonly ItemResult[], ids: readonly string[]): SeedReport {
@@ -127,7 +133,8 @@ function summarise(results: readonly ItemResult[], ids: readonly string[]): Seed
         else applied += 1;
         break;
       case 'redelivered':
-        if (result.stored.status === 'rejected') rejected.push(`${ids[index] ?? '?'}: ${result.stored.code} (${result.stored.detail})`);
+        if (result.stored.status === 'rejected')
+          rejected.push(`${ids[index] ?? '?'}: ${result.stored.code} (${result.stored.detail})`);
         else alreadyRecorded += 1;
         break;
       case 'rejected':
