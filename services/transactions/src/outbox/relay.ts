@@ -17,8 +17,14 @@ export interface OutboxRelay {
   close(): Promise<void>;
 }
 
-const maxPerPublish = 5000;
-const maxQueued = 100_000;
+/** Rows per publish-and-delete round: two full batches of the writer. */
+const maxPerPublish = 2000;
+/**
+ * Rows waiting to be published. When the relay falls behind, the writer's
+ * `enqueue` waits, and with it the next commit: backpressure instead of
+ * memory (at 100,000 rows the queue alone held over 100 MB at peak).
+ */
+const maxQueued = 4000;
 
 export function createOutboxRelay(deps: { db: Database; transport: Transport; logger: Logger }): OutboxRelay {
   const { db, transport, logger } = deps;
