@@ -88,6 +88,8 @@ export interface ChaosSummary {
   outbox_left: number;
   kills: number;
   graceful_restarts: number;
+  /** The service exited on its own (restarted by the harness, as a supervisor would). */
+  service_crashes: number;
   broker_restarts: number;
   broker_connection_drops: number;
   db_restarts: number;
@@ -154,6 +156,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     outbox_left: 0,
     kills: 0,
     graceful_restarts: 0,
+    service_crashes: 0,
     broker_restarts: 0,
     broker_connection_drops: 0,
     db_restarts: 0,
@@ -174,6 +177,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   let db: Database | undefined;
   let transport: Transport | undefined;
   let service: ServiceChild | undefined;
+  let finished = false;
+  const intentional = new Set<ServiceChild>();
   const subscriptions: Subscription[] = [];
   const logDir = join(process.cwd(), '.chaos');
   mkdirSync(logDir, { recursive: true });
@@ -194,9 +199,35 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     };
     const entry = options.faulty ? faultyEntry : realEntry;
     log(`run ${runId}: database ${database.name}, vhost ${vhost.vhost}, service ${options.faulty ? 'FAULTY (acks before commit)' : 'real'} on ${url}, logs in ${logFile}`);
+    // Every start and stop of the service goes through this queue: one at a time.
+    let serviceQueue: Promise<void> = Promise.resolve();
+    const exclusive = (work: () => Promise<void>): Promise<void> => {
+      const next = serviceQueue.then(work);
+      serviceQueue = next.catch(() => undefined);
+      return next;
+    };
+    // The harness is the service's supervisor (as systemd or Kubernetes would
+    // be): a service that exits on its own is counted and started again.
     const startService = async () => {
-      service = await startServiceChild({ entry, env, url, logFile });
-      log(`service started (pid ${service.pid})`);
+      // A start may fail while the database or broker is away: a few tries.
+      const child = await retrying('start the service', () => startServiceChild({ entry, env, url, logFile }), 240_000);
+      service = child;
+      log(`service started (pid ${child.pid})`);
+      void child.exited.then(() => {
+        if (intentional.has(child) || finished) return;
+        summary.service_crashes += 1;
+        log(`SERVICE CRASHED: pid ${child.pid} exited on its own (see ${logFile}); restarting it as a supervisor would`);
+        void exclusive(async () => {
+          if (finished || service !== child) return;
+          await startService();
+        }).catch((error: unknown) => log(`could not restart the service: ${String(error)}`));
+      });
+    };
+    const stopService = async (signal: 'SIGKILL' | 'SIGTERM') => {
+      const victim = service;
+      if (victim === undefined) return;
+      intentional.add(victim);
+      await victim.stop(signal);
     };
     await startService();
 
@@ -321,23 +352,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     let publishing = true;
     const runFault = async (fault: Fault) => {
       switch (fault) {
-        case 'kill': {
-          const victim = service!;
-          log(`fault: SIGKILL the service (pid ${victim.pid}) at ${workload.mainSent} transfers sent`);
-          await victim.stop('SIGKILL');
-          summary.kills += 1;
-          await sleep(Math.floor(random() * 1500));
-          await startService();
+        case 'kill':
+          await exclusive(async () => {
+            log(`fault: SIGKILL the service (pid ${service?.pid ?? '?'}) at ${workload.mainSent} transfers sent`);
+            await stopService('SIGKILL');
+            summary.kills += 1;
+            await sleep(Math.floor(random() * 1500));
+            await startService();
+          });
           return;
-        }
-        case 'term': {
-          const victim = service!;
-          log(`fault: SIGTERM the service (pid ${victim.pid}, graceful stop) at ${workload.mainSent} transfers sent`);
-          await victim.stop('SIGTERM');
-          summary.graceful_restarts += 1;
-          await startService();
+        case 'term':
+          await exclusive(async () => {
+            log(`fault: SIGTERM the service (pid ${service?.pid ?? '?'}, graceful stop) at ${workload.mainSent} transfers sent`);
+            await stopService('SIGTERM');
+            summary.graceful_restarts += 1;
+            await startService();
+          });
           return;
-        }
         case 'broker-restart':
           await restartBroker(3000, log);
           summary.broker_restarts += 1;
@@ -596,7 +627,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     for (const check of report.checks) if (!check.ok) problem(`verify: ${check.name}: ${check.problems.slice(0, 3).join('; ')}`);
   } finally {
     for (const subscription of subscriptions) await subscription.close().catch(() => undefined);
+    finished = true;
     const stopping = service;
+    if (stopping !== undefined) intentional.add(stopping);
     await stopping?.stop('SIGTERM').catch(() => undefined);
     await transport?.close().catch(() => undefined);
     await db?.close().catch(() => undefined);
