@@ -108,7 +108,7 @@ void describe('main (the standalone composition root)', () => {
 
   void it('exits 1 with a fatal log when the database cannot be reached', { timeout: 60_000 }, async () => {
     const started = startMain({
-      AUTH_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/t50_auth_no_such_database',
+      AUTH_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/t50_auth',
       PORT: '0',
     });
     assert.equal(await started.exitCode(30_000), 1, started.output());

@@ -7,6 +7,7 @@ import {
   createLifecycle,
   createLogger,
   createPostgresDatabase,
+  ensureDatabaseExists,
   handleProcessSignals,
   initTracing,
   registerWithConsul,
@@ -24,6 +25,7 @@ async function start(): Promise<void> {
   lifecycle.onClose('tracing', stopTracing);
 
   const databaseUrl = databaseUrlOf(config);
+  await ensureDatabaseExists(databaseUrl);
   await migrateAuthDatabase(databaseUrl, logger);
   const db = createPostgresDatabase({ url: databaseUrl, applicationName: serviceName });
   lifecycle.onClose('database', () => db.close());
