@@ -1,0 +1,173 @@
+/**
+ * Who may call which route, in one place: every /v1 route has exactly one
+ * entry here (the service refuses to start otherwise), and one hook enforces
+ * it before the body is even read. The tier is read from the hot user data on
+ * every request, so a tier change takes effect at once.
+ */
+import type { FastifyRequest } from 'fastify';
+import { HttpProblem, type HttpServer, type Logger } from '@t50/kit';
+import { errorToTitle, GatewayError, toProblem } from '../errors';
+import type { UserCache, UserSummary } from '../profiles/hot';
+import type { Limit, RateLimiter } from '../ratelimit/limiter';
+import type { SessionService } from '../sessions/service';
+import type { AccessClaims } from '../sessions/tokens';
+import { atLeast, type Tier } from './tiers';
+
+export type Access =
+  | { readonly kind: 'public' }
+  | { readonly kind: 'user'; readonly minimumTier: Tier }
+  | { readonly kind: 'operator' };
+
+/** Which rate limits a route counts against (config: RATE_LIMIT_*). */
+export type LimitClass = 'register' | 'login' | 'money';
+
+export interface RouteRule {
+  readonly access: Access;
+  readonly limit?: LimitClass;
+}
+
+const publicRoute: Access = { kind: 'public' };
+const browsing: Access = { kind: 'user', minimumTier: 'browsing' };
+
+/** THE table: `METHOD /path` -> who may call it. */
+export const routePolicy: Readonly<Record<string, RouteRule>> = {
+  'POST /v1/auth/register': { access: publicRoute, limit: 'register' },
+  'POST /v1/auth/login': { access: publicRoute, limit: 'login' },
+  'POST /v1/auth/refresh': { access: publicRoute },
+  'GET /v1/auth/jwks': { access: publicRoute },
+  'POST /v1/auth/logout': { access: browsing },
+  'GET /v1/me': { access: browsing },
+  'PUT /v1/me/password': { access: browsing },
+  'PUT /v1/me/email': { access: browsing },
+  'DELETE /v1/me': { access: browsing, limit: 'money' },
+};
+
+/** HEAD is answered by the GET route (Fastify's exposeHeadRoutes), so it has the GET route's rule. */
+function ruleFor(method: string, path: string): RouteRule | undefined {
+  return routePolicy[`${method === 'HEAD' ? 'GET' : method} ${path}`];
+}
+
+export interface AuthenticatedUser {
+  readonly claims: AccessClaims;
+  readonly summary: UserSummary;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: AuthenticatedUser | undefined;
+  }
+}
+
+/** The signed-in user of a route whose rule requires one. */
+export function userOf(request: FastifyRequest): AuthenticatedUser {
+  if (request.user === undefined) throw new Error('route reached without an authenticated user: its rule is public');
+  return request.user;
+}
+
+export interface LimitSettings {
+  readonly windowSeconds: number;
+  readonly loginPerAddress: number;
+  readonly loginPerEmail: number;
+  readonly registerPerAddress: number;
+  readonly moneyPerUser: number;
+  readonly moneyPerAddress: number;
+}
+
+export const bearerSecurity = [{ bearer: [] }];
+
+export function installAccessControl(
+  scope: HttpServer,
+  deps: { sessions: SessionService; users: UserCache; limiter: RateLimiter; limits: LimitSettings; logger: Logger },
+): void {
+  const { sessions, users, limiter, limits } = deps;
+  scope.decorateRequest('user', undefined);
+
+  scope.addHook('onRequest', async (request, reply) => {
+    const path = request.routeOptions.url;
+    if (path === undefined) return; // no route: the not-found handler answers
+    const rule = ruleFor(request.method, path);
+    // Fail closed: the start-up check makes this unreachable, but a route without a rule is never served.
+    if (rule === undefined) throw new Error(`no access rule for ${request.method} ${path}`);
+    if (rule.access.kind === 'public') return;
+
+    const header = request.headers.authorization;
+    if (header === undefined || header === '') {
+      void reply.header('www-authenticate', 'Bearer');
+      throw toProblem({ error: GatewayError.Unauthenticated, detail: 'Send an access token: Authorization: Bearer <token>.' });
+    }
+    const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(header);
+    const authenticated = match?.[1] === undefined ? undefined : await sessions.authenticate(match[1]);
+    if (authenticated === undefined || !authenticated.ok) {
+      void reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      throw toProblem(authenticated?.ok === false ? authenticated.failure : { error: GatewayError.InvalidToken });
+    }
+    const summary = await users.get(authenticated.value.userId);
+    if (summary === undefined) {
+      void reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      throw toProblem({ error: GatewayError.InvalidToken, detail: 'The account no longer exists.' });
+    }
+    request.user = { claims: authenticated.value, summary };
+    request.log = request.log.child({ userId: summary.userId });
+
+    if (rule.access.kind === 'operator') {
+      if (summary.role !== 'operator') throw new HttpProblem(403, GatewayError.Forbidden, errorToTitle[GatewayError.Forbidden], 'Operators only.');
+      return;
+    }
+    if (!atLeast(summary.tier, rule.access.minimumTier)) {
+      throw toProblem({
+        error: GatewayError.TierTooLow,
+        detail: `This needs tier ${rule.access.minimumTier}; yours is ${summary.tier}.`,
+        extensions: { requiredTier: rule.access.minimumTier, currentTier: summary.tier },
+      });
+    }
+  });
+
+  // After validation, so the login limit can count the email of a well-formed body.
+  scope.addHook('preHandler', async (request, reply) => {
+    const path = request.routeOptions.url;
+    const rule = path === undefined ? undefined : ruleFor(request.method, path);
+    if (rule?.limit === undefined) return;
+    const address = request.ip;
+    const window = limits.windowSeconds;
+    let checks: Limit[];
+    switch (rule.limit) {
+      case 'register':
+        checks = [{ scope: 'register-address', subject: address, max: limits.registerPerAddress, windowSeconds: window }];
+        break;
+      case 'login': {
+        const email = (request.body as { email?: unknown } | undefined)?.email;
+        checks = [{ scope: 'login-address', subject: address, max: limits.loginPerAddress, windowSeconds: window }];
+        if (typeof email === 'string') {
+          checks.push({ scope: 'login-email', subject: email.trim().toLowerCase(), max: limits.loginPerEmail, windowSeconds: window });
+        }
+        break;
+      }
+      case 'money':
+        checks = [
+          { scope: 'money-user', subject: userOf(request).summary.userId, max: limits.moneyPerUser, windowSeconds: window },
+          { scope: 'money-address', subject: address, max: limits.moneyPerAddress, windowSeconds: window },
+        ];
+        break;
+    }
+    const outcome = await limiter.check(checks);
+    if (!outcome.allowed) {
+      void reply.header('retry-after', String(outcome.retryAfterSeconds));
+      throw toProblem({
+        error: GatewayError.RateLimited,
+        detail: `Retry after ${outcome.retryAfterSeconds} seconds.`,
+        retryAfterSeconds: outcome.retryAfterSeconds,
+        extensions: { limit: outcome.scope },
+      });
+    }
+  });
+}
+
+/** Throws unless the routes served under /v1 and the table name exactly the same routes. */
+export function assertEveryRouteHasARule(servedRoutes: readonly string[]): void {
+  const served = new Set(servedRoutes);
+  const missing = [...served].filter((route) => routePolicy[route] === undefined);
+  const stale = Object.keys(routePolicy).filter((route) => !served.has(route));
+  if (missing.length > 0 || stale.length > 0) {
+    throw new Error(`access policy out of date: no rule for [${missing.join(', ')}]; no route for [${stale.join(', ')}]`);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The gateway's configuration: every key it reads, read once from the
+ * environment, validated, documented. Nothing else in the service reads
+ * `process.env`. Secrets are flagged: they never appear in errors or in
+ * `describeConfig`.
+ */
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { boolean, commonConfig, integer, loadConfig, string, url, type ConfigOf, type ConfigSpec } from '@t50/kit';
+
+/** The access tokens' signing key: an Ed25519 private key and its public half. */
+export interface SigningKey {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+/**
+ * Parses an Ed25519 private key given as PEM (PKCS#8) or as a JWK (JSON with
+ * `kty: OKP`, `crv: Ed25519`, `d`). Throws without echoing the value.
+ */
+export function parseSigningKey(raw: string): SigningKey {
+  const text = raw.trim();
+  let privateKey: KeyObject;
+  try {
+    if (text.startsWith('{')) {
+      const jwk = JSON.parse(text) as Record<string, unknown>;
+      if (typeof jwk.d !== 'string') throw new Error('not a private JWK');
+      privateKey = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    } else {
+      privateKey = createPrivateKey({ key: text.replace(/\\n/g, '\n'), format: 'pem' });
+    }
+  } catch {
+    throw new Error('expected an Ed25519 private key as PKCS#8 PEM or as a private JWK');
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('expected an Ed25519 key (EdDSA)');
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+const apiKey = (raw: string): string => {
+  if (raw.trim().length < 32) throw new Error('expected at least 32 characters');
+  return raw.trim();
+};
+
+export const gatewayConfigSpec = {
+  ...commonConfig,
+  GATEWAY_DATABASE_URL: {
+    parse: url,
+    default: 'postgres://postgres@127.0.0.1:5432/t50_gateway',
+    secret: true,
+    doc: 'PostgreSQL URL of the gateway database (profiles, KYC, audit log, refresh tokens, outbox); created at start if missing',
+  },
+  RABBITMQ_URL: {
+    parse: url,
+    default: 'amqp://guest:guest@127.0.0.1:5672',
+    secret: true,
+    doc: 'RabbitMQ broker the gateway publishes its events to (gateway.user.registered)',
+  },
+  REDIS_URL: {
+    parse: url,
+    default: 'redis://127.0.0.1:6379',
+    secret: true,
+    doc: 'Redis for hot user data, rate limits and token revocation',
+  },
+  REDIS_KEY_PREFIX: {
+    parse: string,
+    default: 't50:gateway:',
+    doc: 'prefix of every Redis key this service writes, so several services (or test files) share one Redis',
+  },
+  GATEWAY_HOST: { parse: string, default: '127.0.0.1', doc: 'address the HTTP server listens on' },
+  GATEWAY_PORT: { parse: integer(0, 65_535), default: 4000, doc: 'HTTP port (0: any free port)' },
+  AUTH_SERVICE_URL: { parse: url, default: 'http://127.0.0.1:4001', doc: 'base URL of the auth service' },
+  AUTH_API_KEY: {
+    parse: apiKey,
+    secret: true,
+    doc: 'the API key this service presents to the auth service (x-api-key); create one with `npm run -w @t50/auth keys -- create gateway`',
+  },
+  TRANSACTIONS_URL: { parse: url, default: 'http://127.0.0.1:4002', doc: 'base URL of the transactions service (ledger)' },
+  TRANSACTIONS_API_KEY: {
+    parse: apiKey,
+    secret: true,
+    doc: "the API key this service presents to the ledger's HTTP API; one of the ledger's TRANSACTIONS_API_KEYS",
+  },
+  JWT_PRIVATE_KEY: {
+    parse: parseSigningKey,
+    secret: true,
+    doc: 'Ed25519 private key signing access tokens (EdDSA), as PKCS#8 PEM (newlines may be written \\n) or as a private JWK',
+  },
+  JWT_KEY_ID: {
+    parse: string,
+    default: '',
+    doc: "the `kid` of the signing key; empty: the key's RFC 7638 thumbprint",
+  },
+  JWT_ISSUER: { parse: string, default: 't50-gateway', doc: 'the `iss` of access tokens, checked on every request' },
+  JWT_AUDIENCE: { parse: string, default: 't50-web', doc: 'the `aud` of access tokens, checked on every request' },
+  ACCESS_TOKEN_TTL_SECONDS: {
+    parse: integer(60, 86_400),
+    default: 7200,
+    doc: 'lifetime of an access token (the seed says 2 hours)',
+  },
+  REFRESH_TOKEN_TTL_SECONDS: {
+    parse: integer(300, 90 * 86_400),
+    default: 30 * 86_400,
+    doc: 'lifetime of a refresh token; each use issues a new one with a fresh lifetime',
+  },
+  COOKIE_SECURE: {
+    parse: boolean,
+    default: true,
+    doc: 'mark the refresh-token cookie Secure (HTTPS only); false only for plain-HTTP development',
+  },
+  USER_CACHE_TTL_SECONDS: {
+    parse: integer(1, 86_400),
+    default: 300,
+    doc: 'how long hot user data (profile summary, tier) stays in Redis; every change also deletes it at once',
+  },
+  RATE_LIMIT_WINDOW_SECONDS: { parse: integer(1, 86_400), default: 60, doc: 'length of each fixed rate-limit window' },
+  RATE_LIMIT_LOGIN_PER_ADDRESS: { parse: integer(1, 1_000_000), default: 30, doc: 'login attempts per client address per window' },
+  RATE_LIMIT_LOGIN_PER_EMAIL: { parse: integer(1, 1_000_000), default: 10, doc: 'login attempts per email per window' },
+  RATE_LIMIT_REGISTER_PER_ADDRESS: { parse: integer(1, 1_000_000), default: 10, doc: 'registrations per client address per window' },
+  RATE_LIMIT_MONEY_PER_USER: { parse: integer(1, 1_000_000), default: 60, doc: 'money requests (balances, history, sends) per user per window' },
+  RATE_LIMIT_MONEY_PER_ADDRESS: { parse: integer(1, 1_000_000), default: 120, doc: 'money requests per client address per window' },
+  OUTBOX_POLL_INTERVAL_MS: {
+    parse: integer(50, 600_000),
+    default: 1000,
+    doc: 'how often events not yet confirmed by the broker are published again',
+  },
+} satisfies ConfigSpec;
+
+export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;
+
+/** What `createGatewayService` needs; standalone and embedded mode pass the whole `GatewayConfig`. */
+export type GatewayServiceConfig = Omit<
+  GatewayConfig,
+  keyof typeof commonConfig | 'GATEWAY_DATABASE_URL' | 'RABBITMQ_URL' | 'REDIS_URL' | 'GATEWAY_HOST' | 'GATEWAY_PORT'
+>;
+
+export function loadGatewayConfig(environment: Record<string, string | undefined> = process.env): GatewayConfig {
+  return loadConfig(gatewayConfigSpec, environment);
+}
