@@ -378,11 +378,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
           await dropBrokerConnections(vhost!.vhost, log);
           summary.broker_connection_drops += 1;
           return;
-        case 'db-restart':
-          await restartDatabase(log);
+        case 'db-restart': {
+          // The harness's own pool is closed across the restart: postgres.js 3.4.9 can
+          // crash its process when a connection dies under a pending write (see docs/reliability.md).
+          const old = db;
+          db = undefined;
+          await old?.close().catch(() => undefined);
+          try {
+            await restartDatabase(log);
+          } finally {
+            db = createPostgresDatabase({ url: database!.url, maxConnections: 2, applicationName: 'chaos-harness' });
+          }
           summary.db_restarts += 1;
           await waitUntil(() => isReady(url), 'the service to reach the database again', 120_000);
           return;
+        }
         case 'db-terminate':
           summary.db_connection_terminations += await terminateServiceConnections(database!.name, log);
           return;
