@@ -20,6 +20,10 @@ import { createAuthClient, type AuthClient } from './clients/auth';
 import { createTransactionsClient, type TransactionsClient } from './clients/transactions';
 import type { GatewayServiceConfig } from './config';
 import { useGatewayValidation } from './http/validator';
+import { createKycService, type KycService } from './kyc/service';
+import { registerKycRoutes } from './kyc/routes';
+import { createMoneyService, type MoneyService } from './money/service';
+import { registerMoneyRoutes } from './money/routes';
 import { createOutboxRelay, type OutboxRelay } from './outbox/relay';
 import { createUserCache, type UserCache } from './profiles/hot';
 import { registerProfileRoutes } from './profiles/routes';
@@ -66,6 +70,8 @@ export interface GatewayService {
   readonly users: UserCache;
   readonly tokens: TokenIssuer;
   readonly accounts: AccountService;
+  readonly kyc: KycService;
+  readonly money: MoneyService;
   /** Stops HTTP and the outbox relay; db, transport and store stay open (their owner closes them). */
   close(): Promise<void>;
 }
@@ -110,6 +116,8 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
   });
   const users = createUserCache({ db, store, ttlSeconds: config.USER_CACHE_TTL_SECONDS });
   const accounts = createAccountService({ db, auth, transactions, sessions, users, outbox, logger });
+  const kyc = createKycService({ db, users, logger, now });
+  const money = createMoneyService({ db, transactions, logger });
   const limiter = createRateLimiter(store);
 
   const registry = new Registry();
@@ -157,6 +165,8 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
       });
       registerSessionRoutes(scope, { accounts, sessions, tokens, cookieSecure: config.COOKIE_SECURE, now });
       registerProfileRoutes(scope, { accounts });
+      registerKycRoutes(scope, { kyc });
+      registerMoneyRoutes(scope, { money });
       done();
     },
     { prefix: '/v1' },
@@ -174,6 +184,8 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
     users,
     tokens,
     accounts,
+    kyc,
+    money,
     async close() {
       await app.close();
       await outbox.close();

@@ -28,6 +28,8 @@ export interface RouteRule {
 
 const publicRoute: Access = { kind: 'public' };
 const browsing: Access = { kind: 'user', minimumTier: 'browsing' };
+const basic: Access = { kind: 'user', minimumTier: 'basic' };
+const operator: Access = { kind: 'operator' };
 
 /** THE table: `METHOD /path` -> who may call it. */
 export const routePolicy: Readonly<Record<string, RouteRule>> = {
@@ -40,6 +42,21 @@ export const routePolicy: Readonly<Record<string, RouteRule>> = {
   'PUT /v1/me/password': { access: browsing },
   'PUT /v1/me/email': { access: browsing },
   'DELETE /v1/me': { access: browsing, limit: 'money' },
+  'GET /v1/kyc': { access: browsing },
+  'POST /v1/kyc/level1': { access: browsing },
+  'POST /v1/kyc/documents': { access: basic },
+  'POST /v1/kyc/level2': { access: basic },
+  // Reading one's own (zero) balances moves no money, so Browsing may.
+  'GET /v1/accounts': { access: browsing, limit: 'money' },
+  'GET /v1/accounts/:asset/history': { access: browsing, limit: 'money' },
+  'GET /v1/transfers/:transferId': { access: browsing, limit: 'money' },
+  // Basic may send ETH; fiat needs Full (./tiers.ts minimumTierToMove, applied by the send use case).
+  'POST /v1/sends': { access: basic, limit: 'money' },
+  'GET /v1/operator/kyc/pending': { access: operator },
+  'GET /v1/operator/kyc/:submissionId': { access: operator },
+  'GET /v1/operator/kyc/:submissionId/document': { access: operator },
+  'POST /v1/operator/kyc/:submissionId/approve': { access: operator },
+  'POST /v1/operator/kyc/:submissionId/reject': { access: operator },
 };
 
 /** HEAD is answered by the GET route (Fastify's exposeHeadRoutes), so it has the GET route's rule. */

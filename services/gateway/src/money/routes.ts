@@ -1,0 +1,152 @@
+/**
+ * The signed-in user's money routes. The user id always comes from the access
+ * token; no route takes a user id or an account id.
+ */
+import { Type } from '@sinclair/typebox';
+import { PositiveAmount } from '@t50/contracts';
+import type { HttpServer } from '@t50/kit';
+import { bearerSecurity, userOf } from '../access/policy';
+import { valueOr } from '../errors';
+import { problemResponses } from '../http/problem-schema';
+import { Email } from '../http/schemas';
+import type { MoneyService } from './service';
+
+const tags = ['money'];
+const Asset = Type.Union([Type.Literal('USD'), Type.Literal('EUR'), Type.Literal('ETH')], {
+  description: 'USD and EUR in cents, ETH in wei',
+});
+
+const BalanceView = Type.Object({
+  asset: Type.String(),
+  balance: Type.String({ description: 'Posted balance, minor units' }),
+  available: Type.String({ description: 'Balance minus holds, minor units' }),
+  pendingDebits: Type.String(),
+  pendingCredits: Type.String(),
+});
+
+const HistoryEntryView = Type.Object({
+  seq: Type.String(),
+  transferId: Type.String(),
+  direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),
+  asset: Type.String(),
+  amount: Type.String(),
+  balanceAfter: Type.String(),
+  code: Type.String(),
+  effectiveAt: Type.String(),
+  recordedAt: Type.String(),
+});
+
+const TransferView = Type.Object({
+  transferId: Type.String(),
+  code: Type.String(),
+  state: Type.String(),
+  effectiveAt: Type.String(),
+  recordedAt: Type.String(),
+  legs: Type.Array(
+    Type.Object({ asset: Type.String(), amount: Type.String(), direction: Type.Union([Type.Literal('in'), Type.Literal('out')]) }),
+  ),
+});
+
+const SendBody = Type.Object(
+  {
+    toEmail: Email,
+    asset: Asset,
+    amount: PositiveAmount,
+    sendId: Type.Optional(
+      Type.String({ format: 'uuid', description: 'Your id for this send: retrying with the same id never sends twice' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const SendView = Type.Object({
+  sendId: Type.String(),
+  transferId: Type.String(),
+  asset: Type.String(),
+  amount: Type.String(),
+  state: Type.String(),
+  recordedAt: Type.String(),
+  duplicate: Type.Boolean({ description: 'True when this send id was already sent: nothing moved twice' }),
+});
+
+export function registerMoneyRoutes(app: HttpServer, deps: { money: MoneyService }): void {
+  const { money } = deps;
+
+  app.get(
+    '/accounts',
+    {
+      schema: {
+        summary: 'My balances',
+        tags,
+        security: bearerSecurity,
+        response: { 200: Type.Object({ balances: Type.Array(BalanceView) }), ...problemResponses(401, 429) },
+      },
+    },
+    async (request) => ({ balances: await money.balances(userOf(request).summary.userId) }),
+  );
+
+  app.get(
+    '/accounts/:asset/history',
+    {
+      schema: {
+        summary: 'My history in one asset',
+        description: 'Newest first; pass nextCursor as cursor for the next page. Filter by transfer code and recorded time.',
+        tags,
+        security: bearerSecurity,
+        params: Type.Object({ asset: Asset }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+            cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
+            code: Type.Optional(
+              Type.Union(['deposit', 'withdrawal', 'trade', 'send', 'fee', 'reversal', 'adjustment'].map((code) => Type.Literal(code))),
+            ),
+            from: Type.Optional(Type.String({ format: 'date-time' })),
+            to: Type.Optional(Type.String({ format: 'date-time' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ entries: Type.Array(HistoryEntryView), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          ...problemResponses(400, 401, 429),
+        },
+      },
+    },
+    async (request) => money.history(userOf(request).summary.userId, request.params.asset, request.query),
+  );
+
+  app.get(
+    '/transfers/:transferId',
+    {
+      schema: {
+        summary: 'One of my transfers',
+        description: 'Only the legs that touch my accounts. Another user’s transfer is 404, as if it did not exist.',
+        tags,
+        security: bearerSecurity,
+        params: Type.Object({ transferId: Type.String({ pattern: '^[A-Za-z0-9:._@-]{1,128}$' }) }, { additionalProperties: false }),
+        response: { 200: TransferView, ...problemResponses(400, 401, 404, 429) },
+      },
+    },
+    async (request, reply) => valueOr(await money.transfer(userOf(request).summary.userId, request.params.transferId), reply),
+  );
+
+  app.post(
+    '/sends',
+    {
+      schema: {
+        summary: 'Send money to another user by email',
+        description:
+          'One ledger transfer from my account to theirs, in the same asset. ETH from tier Basic; USD and EUR only from tier Full ' +
+          '(403 tier_too_low). 422 insufficient_funds when my available balance is short.',
+        tags,
+        security: bearerSecurity,
+        body: SendBody,
+        response: { 200: SendView, 201: SendView, ...problemResponses(400, 401, 403, 404, 422, 429) },
+      },
+    },
+    async (request, reply) => {
+      const sent = valueOr(await money.send(userOf(request).summary, request.body), reply);
+      return reply.status(sent.duplicate ? 200 : 201).send(sent);
+    },
+  );
+}
