@@ -95,7 +95,11 @@ export function otherLoadPercent(before: CpuSnapshot, after: CpuSnapshot): numbe
   const elapsedMs = after.at - before.at;
   if (elapsedMs <= 0) return 0;
   const ours =
-    after.service - before.service + (after.broker - before.broker) + postgresMs(before, after) + (after.harness - before.harness);
+    after.service -
+    before.service +
+    (after.broker - before.broker) +
+    postgresMs(before, after) +
+    (after.harness - before.harness);
   const other = Math.max(0, after.machine - before.machine - ours);
   return Math.round((100 * other) / (elapsedMs * cpus().length));
 }

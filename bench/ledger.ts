@@ -1,22 +1,28 @@
 /**
- * `npm run bench`: the ledger end to end on this machine. For each scenario it
- * starts the transactions service (its own process) against the real
- * PostgreSQL and RabbitMQ, publishes transfers, waits until each is committed
- * and its event has come out, and prints one JSON line:
+ * `npm run bench`: the ledger end to end on this machine. For each scenario
+ * (uniform, mixed, hot; hot last, so the last line is the headline) it starts
+ * the transactions service as its own process against the real PostgreSQL and
+ * RabbitMQ (a fresh database and vhost each), publishes domain events to
+ * RabbitMQ as the other services would, waits until each is committed and its
+ * ledger event has come out, and prints one JSON line on stdout:
  *
  *   {"scenario":"hot","transfers":…,"seconds":…,"transfers_per_second":…,
  *    "latency_ms_p50":…,"latency_ms_p99":…,"baseline_transfers_per_second":…,
- *    "ratio":…,"rss_mb_max":…}
+ *    "ratio":…,"rss_mb_max":…, …what explains them}
  *
- * Throughput: published as fast as the ledger takes them (at most `window`
- * ahead of the events seen), sustained for `throughputSeconds`, counted until
- * the last event. Latency: publish -> event, paced at half that rate. Baseline:
- * the same service, same database, with a batch size of 1, measured in the
- * same run. Durable commits throughout (synchronous_commit stays on).
+ * Throughput: published as fast as the ledger takes them (at most about a
+ * second of work ahead of the events seen), for `throughputSeconds`, counted
+ * until the last event. Latency: publish -> event, paced at half that rate.
+ * Baseline: the same service, same database, batch size 1, measured in the
+ * same run. Durable commits throughout (synchronous_commit stays on). After
+ * each scenario `verify` checks the books. Every loop is bounded in time, and
+ * the whole run by a watchdog.
  *
- * Options: --quick (within 60 s), --scenario NAME (repeatable), --sweep (hot,
- * across batch sizes, for docs/performance.md), --out FILE (JSON of the run),
- * --batch N (the batch size measured), --service-node-args '...' (e.g. a CPU profile).
+ * Options: --quick (shorter phases, within 60 s), --scenario NAME (repeatable),
+ * --sweep (hot across batch sizes, for the chart of docs/performance.md),
+ * --out FILE (the run as JSON; bench/chart.ts draws a sweep), --batch N (the
+ * batch size measured, default 1000), --service-node-args='...' (e.g.
+ * '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the service under load).
  * Progress goes to stderr, results to stdout.
  */
 import { randomBytes } from 'node:crypto';
@@ -26,7 +32,13 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Connection } from 'rabbitmq-client';
 import { exchanges } from '@t50/contracts';
-import { createLogger, createPostgresDatabase, createRabbitTransport, type OutgoingMessage, type Transport } from '@t50/kit';
+import {
+  createLogger,
+  createPostgresDatabase,
+  createRabbitTransport,
+  type OutgoingMessage,
+  type Transport,
+} from '@t50/kit';
 import { createTestDatabase, createTestVhost } from '@t50/kit/testing';
 import { verifyLedger } from '../services/transactions/src/verify/verify';
 import { cpuPerThousand, cpuSnapshot, machineSummary, otherLoadPercent, type CpuPerThousand } from './cpu';
@@ -57,7 +69,8 @@ const settings = quick
 const maxWindow = 20_000;
 const drainTimeoutMs = 120_000;
 
-const progress = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+const progress = (message: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Counts ledger events by the phase prefix of the message they answer, and times them. */
@@ -68,7 +81,14 @@ class EventTally {
   readonly sentAt = new Map<string, number>();
   readonly latencies: number[] = [];
 
+  /** Every message answered so far: an event published twice (the outbox is at least once) counts once. */
+  readonly answered = new Set<string>();
+  /** Times the broker connection dropped during the scenario. */
+  disruptions = 0;
+
   seen(messageId: string, type: string): void {
+    if (this.answered.has(messageId)) return;
+    this.answered.add(messageId);
     const phase = messageId.slice(0, messageId.indexOf('.'));
     this.counts.set(phase, (this.counts.get(phase) ?? 0) + 1);
     this.lastAt.set(phase, performance.now());
@@ -92,7 +112,11 @@ class EventTally {
  */
 async function tallyEvents(url: string, tally: EventTally): Promise<() => Promise<void>> {
   const connection = new Connection({ url, connectionName: 'bench-events', noDelay: true });
-  connection.on('error', (error: unknown) => progress(`event watcher connection: ${String(error)}`));
+  connection.on('error', (error: unknown) => {
+    // A broker restart (another agent's chaos test on this shared machine) spoils the figures: count it.
+    tally.disruptions += 1;
+    progress(`event watcher connection: ${String(error)}`);
+  });
   const queue = `bench.events.${randomBytes(4).toString('hex')}`;
   await connection.exchangeDeclare({ exchange: exchanges.events, type: 'topic', durable: true });
   const consumer = connection.createConsumer(
@@ -139,16 +163,32 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 }
 
 /** Publishes `messages` and waits for an event for each. */
-async function publishAndWait(transport: Transport, tally: EventTally, phase: string, messages: Envelope[]): Promise<void> {
+async function publishAndWait(
+  transport: Transport,
+  tally: EventTally,
+  phase: string,
+  messages: Envelope[],
+): Promise<void> {
   for (let start = 0; start < messages.length; start += 2000) {
     await transport.publishMany(messages.slice(start, start + 2000).map(toMessage));
     await waitFor(() => start - tally.count(phase) < 10_000, drainTimeoutMs, `${phase} to drain`);
   }
-  await waitFor(() => tally.count(phase) >= messages.length, drainTimeoutMs, `${phase} events (${tally.count(phase)}/${messages.length})`);
+  await waitFor(
+    () => tally.count(phase) >= messages.length,
+    drainTimeoutMs,
+    `${phase} events (${tally.count(phase)}/${messages.length})`,
+  );
 }
 
 /** Max throughput: publish for `seconds`, never more than `window` ahead of the events. */
-async function measureThroughput(transport: Transport, tally: EventTally, workload: Workload, phase: string, seconds: number, batchSize: number) {
+async function measureThroughput(
+  transport: Transport,
+  tally: EventTally,
+  workload: Workload,
+  phase: string,
+  seconds: number,
+  batchSize: number,
+) {
   const started = performance.now();
   const minWindow = Math.max(50, 2 * batchSize);
   let published = 0;
@@ -173,15 +213,30 @@ async function measureThroughput(transport: Transport, tally: EventTally, worklo
   };
   // Two publishers keep a chunk in flight while the other waits for confirms.
   await Promise.all([publisher(), publisher()]);
-  await waitFor(() => tally.count(phase) >= published, drainTimeoutMs, `${phase} events (${tally.count(phase)}/${published})`);
+  await waitFor(
+    () => tally.count(phase) >= published,
+    drainTimeoutMs,
+    `${phase} events (${tally.count(phase)}/${published})`,
+  );
   const elapsed = ((tally.lastAt.get(phase) ?? performance.now()) - started) / 1000;
-  return { transfers: published, seconds: elapsed, perSecond: published / elapsed, rejected: tally.rejected.get(phase) ?? 0 };
+  return {
+    transfers: published,
+    seconds: elapsed,
+    perSecond: published / elapsed,
+    rejected: tally.rejected.get(phase) ?? 0,
+  };
 }
 
-/** Latency at a fixed rate: every 10 ms a tick's share, each message timed from publish to its event. */
-async function measureLatency(transport: Transport, tally: EventTally, workload: Workload, phase: string, rate: number, seconds: number) {
+/** Latency at a fixed rate: every 10 ms what is due by then, each message timed from publish to its event. */
+async function measureLatency(
+  transport: Transport,
+  tally: EventTally,
+  workload: Workload,
+  phase: string,
+  rate: number,
+  seconds: number,
+) {
   tally.latencies.length = 0;
-  const perTick = Math.max(1, Math.round(rate / 100));
   const started = performance.now();
   const pending: Promise<void>[] = [];
   let published = 0;
@@ -189,8 +244,11 @@ async function measureLatency(transport: Transport, tally: EventTally, workload:
     const due = started + tick * 10;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
+    // Cumulative, so a rate below 100/s is kept too (some ticks send nothing).
+    const count = Math.floor((rate * (tick + 1)) / 100) - published;
+    if (count <= 0) continue;
     const chunk: Envelope[] = [];
-    for (let index = 0; index < perTick; index += 1) chunk.push(workload.next(phase));
+    for (let index = 0; index < count; index += 1) chunk.push(workload.next(phase));
     const now = performance.now();
     for (const envelope of chunk) tally.sentAt.set(envelope.id, now);
     published += chunk.length;
@@ -200,18 +258,25 @@ async function measureLatency(transport: Transport, tally: EventTally, workload:
   await waitFor(() => tally.count(phase) >= published, drainTimeoutMs, `${phase} latency events`);
   const sorted = [...tally.latencies].sort((a, b) => a - b);
   const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
-  return { p50: at(0.5), p99: at(0.99), samples: sorted.length, rate: perTick * 100 };
+  return { p50: at(0.5), p99: at(0.99), samples: sorted.length, rate: Math.round(rate) };
 }
 
 /** The service's own view: how big its batches were and how long each took (from /metrics). */
 async function batchMetrics(url: string): Promise<{ count: number; commands: number; seconds: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { count: value('ledger_batch_size_count'), commands: value('ledger_batch_size_sum'), seconds: value('ledger_batch_seconds_sum') };
+  return {
+    count: value('ledger_batch_size_count'),
+    commands: value('ledger_batch_size_sum'),
+    seconds: value('ledger_batch_seconds_sum'),
+  };
 }
 
 /** Average batch size and time between two readings of the metrics. */
-function batchesBetween(before: Awaited<ReturnType<typeof batchMetrics>>, after: Awaited<ReturnType<typeof batchMetrics>>) {
+function batchesBetween(
+  before: Awaited<ReturnType<typeof batchMetrics>>,
+  after: Awaited<ReturnType<typeof batchMetrics>>,
+) {
   const count = after.count - before.count;
   return {
     averageSize: count === 0 ? 0 : Math.round((after.commands - before.commands) / count),
@@ -259,7 +324,9 @@ interface ScenarioResult {
   cpu_ms_per_1000: CpuPerThousand;
   /** CPU the rest of the machine (other agents, tests) used during the throughput phase, in % of all cores. */
   other_load_pct: number;
+  baseline_other_load_pct: number | null;
   rejected: number;
+  broker_disruptions: number;
   verify: 'ok' | 'failed';
 }
 
@@ -273,7 +340,8 @@ interface Phases {
 async function runScenario(name: string, batchSize: number, phases: Phases): Promise<ScenarioResult> {
   const database = await createTestDatabase(`bench_${name}`);
   const vhost = await createTestVhost(`bench-${name}`);
-  const logger = createLogger({ service: 'bench', level: 'warn' });
+  // Logs go to stderr with the progress lines: stdout carries only the results.
+  const logger = createLogger({ service: 'bench', level: 'warn', destination: process.stderr });
   const transport = await createRabbitTransport({ url: vhost.url, logger, connectionName: 'bench' });
   const tally = new EventTally();
   const env = (batch: number) => ({
@@ -286,10 +354,16 @@ async function runScenario(name: string, batchSize: number, phases: Phases): Pro
   let stopTally: (() => Promise<void>) | undefined;
   try {
     service = await startService(env(batchSize));
+    current = service;
     stopTally = await tallyEvents(vhost.url, tally);
     const workload = workloads[name]!(name === 'uniform' ? settings.uniformUsers : settings.users);
     progress(`${name}: setup (${workload.setup.length} messages)`);
-    await publishAndWait(transport, tally, 'setup', workload.setup.map((envelope) => ({ ...envelope, id: `setup.${envelope.id}` })));
+    await publishAndWait(
+      transport,
+      tally,
+      'setup',
+      workload.setup.map((envelope) => ({ ...envelope, id: `setup.${envelope.id}` })),
+    );
     service.resetRss();
     const stopMemory = sampleMemory(service.url);
     progress(`${name}: throughput at batch ${batchSize} for ${phases.throughputSeconds} s`);
@@ -303,17 +377,30 @@ async function runScenario(name: string, batchSize: number, phases: Phases): Pro
       `${name}: ${Math.round(throughput.perSecond)} transfers/s (batches of ${batches.averageSize}, ${batches.averageMs} ms each; ` +
         `CPU ms per 1000: ${JSON.stringify(cpu)}); latency at half rate for ${phases.latencySeconds} s`,
     );
-    const latency = await measureLatency(transport, tally, workload, 'lat', throughput.perSecond / 2, phases.latencySeconds);
+    const latency = await measureLatency(
+      transport,
+      tally,
+      workload,
+      'lat',
+      throughput.perSecond / 2,
+      phases.latencySeconds,
+    );
     const memory = stopMemory();
     const rss = service.rssMaxMb();
-    progress(`${name}: latency p50 ${latency.p50} ms, p99 ${latency.p99} ms at ${latency.rate}/s; service RSS peak ${rss} MB`);
+    progress(
+      `${name}: latency p50 ${latency.p50} ms, p99 ${latency.p99} ms at ${latency.rate}/s; service RSS peak ${rss} MB`,
+    );
     await service.stop();
     service = undefined;
     let baseline: number | null = null;
+    let baselineOtherLoad: number | null = null;
     if (phases.baselineSeconds > 0) {
       progress(`${name}: baseline (the same service, batch size 1) for ${phases.baselineSeconds} s`);
       service = await startService(env(1));
+      current = service;
+      const baselineCpuBefore = cpuSnapshot(service.pid);
       baseline = (await measureThroughput(transport, tally, workload, 'base', phases.baselineSeconds, 1)).perSecond;
+      baselineOtherLoad = otherLoadPercent(baselineCpuBefore, cpuSnapshot(service.pid));
       progress(`${name}: baseline ${Math.round(baseline)} transfers/s`);
       await service.stop();
       service = undefined;
@@ -338,16 +425,33 @@ async function runScenario(name: string, batchSize: number, phases: Phases): Pro
       average_batch_ms: batches.averageMs,
       cpu_ms_per_1000: cpu,
       other_load_pct: otherLoadPercent(cpuBefore, cpuAfter),
+      baseline_other_load_pct: baselineOtherLoad,
       rejected: throughput.rejected,
+      broker_disruptions: tally.disruptions,
       verify: report.ok ? 'ok' : 'failed',
     };
   } finally {
+    current = undefined;
     await service?.stop('SIGKILL');
     await stopTally?.();
     await transport.close();
     await Promise.allSettled([database.drop(), vhost.drop()]);
   }
 }
+
+/**
+ * A last-resort bound on the whole run, well above what it should take (a full
+ * run within 5 minutes, --quick within 60 s): kill the service and stop.
+ */
+let current: ServiceProcess | undefined;
+const runLimitSeconds = values.sweep ? (quick ? 300 : 900) : quick ? 180 : 600;
+setTimeout(() => {
+  progress(
+    `run exceeded ${runLimitSeconds} s; stopping (a test database and vhost may be left: t50_bench_* / t50-bench-*)`,
+  );
+  if (current !== undefined) process.kill(current.pid, 'SIGKILL');
+  process.exit(1);
+}, runLimitSeconds * 1000).unref();
 
 const results: ScenarioResult[] = [];
 const started = Date.now();
@@ -361,10 +465,15 @@ if (values.sweep) {
     console.log(JSON.stringify({ ...result, scenario: 'sweep-hot' }));
   }
 } else {
-  const phases = { throughputSeconds: settings.throughputSeconds, latencySeconds: settings.latencySeconds, baselineSeconds: settings.baselineSeconds };
+  const phases = {
+    throughputSeconds: settings.throughputSeconds,
+    latencySeconds: settings.latencySeconds,
+    baselineSeconds: settings.baselineSeconds,
+  };
   // Hot last: its line is the headline (the last line of the output).
   for (const name of values.scenario ?? ['uniform', 'mixed', 'hot']) {
-    if (workloads[name] === undefined) throw new Error(`unknown scenario ${name}; known: ${Object.keys(workloads).join(', ')}`);
+    if (workloads[name] === undefined)
+      throw new Error(`unknown scenario ${name}; known: ${Object.keys(workloads).join(', ')}`);
     const result = await runScenario(name, Number(values.batch), phases);
     results.push(result);
     console.log(JSON.stringify(result));
@@ -373,7 +482,14 @@ if (values.sweep) {
 progress(`done in ${Math.round((Date.now() - started) / 1000)} s`);
 if (values.out !== undefined) {
   mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, JSON.stringify({ at: new Date().toISOString(), quick, sweep: values.sweep, machine: machineSummary(), results }, null, 2));
+  writeFileSync(
+    values.out,
+    JSON.stringify(
+      { at: new Date().toISOString(), quick, sweep: values.sweep, machine: machineSummary(), results },
+      null,
+      2,
+    ),
+  );
 }
 if (results.some((result) => result.verify !== 'ok')) {
   progress('verify FAILED after a scenario');

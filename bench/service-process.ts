@@ -38,10 +38,19 @@ export function setServiceNodeArgs(args: string[]): void {
   serviceNodeArgs = args;
 }
 
-export async function startService(env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<ServiceProcess> {
+export async function startService(
+  env: Record<string, string>,
+  options: { readyTimeoutMs?: number } = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [...serviceNodeArgs, '--import', 'tsx', mainModule], {
-    env: { ...process.env, LOG_LEVEL: 'warn', TRANSACTIONS_PORT: String(port), TRANSACTIONS_API_KEYS: benchApiKey, ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      TRANSACTIONS_PORT: String(port),
+      TRANSACTIONS_API_KEYS: benchApiKey,
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -65,7 +74,8 @@ export async function startService(env: Record<string, string>, options: { ready
     } catch {
       // Not listening yet.
     }
-    if (child.exitCode !== null) throw new Error(`transactions service exited with ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null)
+      throw new Error(`transactions service exited with ${child.exitCode} before it was ready`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error('transactions service was not ready in time');

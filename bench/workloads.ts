@@ -22,7 +22,8 @@ const funding = '1000000000000'; // 10 billion USD in cents: no send can run out
 function users(count: number, prefix: string) {
   const ids = Array.from({ length: count }, (_, index) => `${prefix}${index}`);
   const setup: Envelope[] = [];
-  for (const userId of ids) setup.push({ id: `reg-${userId}`, type: 'gateway.user.registered', version: 1, data: { userId } });
+  for (const userId of ids)
+    setup.push({ id: `reg-${userId}`, type: 'gateway.user.registered', version: 1, data: { userId } });
   return { ids, setup };
 }
 
@@ -35,14 +36,36 @@ const fund = (userId: string): Envelope => ({
 
 const deposit = (phase: string, userId: string): Envelope => {
   const id = nextId(phase, 'dep');
-  return { id, type: 'payments.deposit.succeeded', version: 1, data: { paymentId: id.replace('.', '-'), provider: 'stripe', userId, asset: 'USD', amount: String(1 + randomInt(100_000)) } };
+  return {
+    id,
+    type: 'payments.deposit.succeeded',
+    version: 1,
+    data: {
+      paymentId: id.replace('.', '-'),
+      provider: 'stripe',
+      userId,
+      asset: 'USD',
+      amount: String(1 + randomInt(100_000)),
+    },
+  };
 };
 
 const send = (phase: string, ids: readonly string[]): Envelope => {
   const from = randomInt(ids.length);
   const to = (from + 1 + randomInt(ids.length - 1)) % ids.length;
   const id = nextId(phase, 'send');
-  return { id, type: 'gateway.send.requested', version: 1, data: { sendId: id.replace('.', '-'), fromUserId: ids[from]!, toUserId: ids[to]!, asset: 'USD', amount: String(1 + randomInt(1000)) } };
+  return {
+    id,
+    type: 'gateway.send.requested',
+    version: 1,
+    data: {
+      sendId: id.replace('.', '-'),
+      fromUserId: ids[from]!,
+      toUserId: ids[to]!,
+      asset: 'USD',
+      amount: String(1 + randomInt(1000)),
+    },
+  };
 };
 
 export const workloads: Record<string, (userCount: number) => Workload> = {
@@ -77,18 +100,37 @@ export const workloads: Record<string, (userCount: number) => Workload> = {
             id,
             type: 'gateway.trade.executed',
             version: 1,
-            data: { quoteId: id.replace('.', '-'), userId: user, side: 'buy', fiatAsset: 'USD', fiatAmount: String(1000 + randomInt(10_000)), ethAmount: String(10n ** 15n * BigInt(1 + randomInt(100))), feeAmount: '25' },
+            data: {
+              quoteId: id.replace('.', '-'),
+              userId: user,
+              side: 'buy',
+              fiatAsset: 'USD',
+              fiatAmount: String(1000 + randomInt(10_000)),
+              ethAmount: String(10n ** 15n * BigInt(1 + randomInt(100))),
+              feeAmount: '25',
+            },
           };
         }
         if (step < 85 || openPayouts.length === 0) {
           const id = nextId(phase, 'payout');
           const payoutId = id.replace('.', '-');
           openPayouts.push({ payoutId });
-          return { id, type: 'payments.payout.requested', version: 1, data: { payoutId, provider: 'stripe', userId: user, asset: 'USD', amount: String(100 + randomInt(5000)) } };
+          return {
+            id,
+            type: 'payments.payout.requested',
+            version: 1,
+            data: { payoutId, provider: 'stripe', userId: user, asset: 'USD', amount: String(100 + randomInt(5000)) },
+          };
         }
         const { payoutId } = openPayouts.shift()!;
-        if (step < 97) return { id: nextId(phase, 'paid'), type: 'payments.payout.completed', version: 1, data: { payoutId } };
-        return { id: nextId(phase, 'failed'), type: 'payments.payout.failed', version: 1, data: { payoutId, reason: 'bank refused' } };
+        if (step < 97)
+          return { id: nextId(phase, 'paid'), type: 'payments.payout.completed', version: 1, data: { payoutId } };
+        return {
+          id: nextId(phase, 'failed'),
+          type: 'payments.payout.failed',
+          version: 1,
+          data: { payoutId, reason: 'bank refused' },
+        };
       },
     };
   },
