@@ -14,6 +14,8 @@
  *                      must fail
  *   --transfers N  --malformed N  --kills N  --rate N (msgs/s, 0 = unpaced)
  *   --graceful-restarts N  --broker-drops N  --db-terminations N
+ *   --commit-cuts N    lose the answer to N COMMITs (through a proxy; see
+ *                      docs/reliability.md: events then wait for a restart)
  *   --seed N  --users N  --stall-ms N  --keep
  */
 import { parseArgs } from 'node:util';
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     'stall-ms': { type: 'string' },
     'broker-drops': { type: 'string' },
     'graceful-restarts': { type: 'string' },
+    'commit-cuts': { type: 'string' },
     'db-terminations': { type: 'string' },
   },
   strict: true,
@@ -64,6 +67,7 @@ const options: ChaosOptions = {
   brokerDrops: integer('broker-drops', values['broker-drops'], full ? 2 : 1, 0, 10),
   dbRestarts: values['restart-db'] ? 1 : 0,
   dbTerminations: integer('db-terminations', values['db-terminations'], 2, 0, 10),
+  commitCuts: integer('commit-cuts', values['commit-cuts'], 0, 0, 10),
   rate: integer('rate', values.rate, full ? 2000 : 500, 0, 1_000_000),
   faulty: values.faulty,
   stallMs: integer('stall-ms', values['stall-ms'], 30_000, 1000, 600_000),

@@ -34,6 +34,7 @@ import {
   sleep,
   terminateServiceConnections,
 } from './faults';
+import { startPgProxy, type PgProxy } from './pg-proxy';
 import { faultyEntry, isReady, realEntry, startServiceChild, type ServiceChild } from './service-process';
 import { Workload, createRandom, type AccountTotals, type Outgoing } from './workload';
 import { freePort } from '../../bench/service-process';
@@ -56,6 +57,11 @@ export interface ChaosOptions {
   readonly dbRestarts: number;
   /** pg_terminate_backend on the service's connections. */
   readonly dbTerminations: number;
+  /**
+   * Lost answers to a COMMIT (the service reaches PostgreSQL through a proxy
+   * that cuts the connection instead of forwarding the answer).
+   */
+  readonly commitCuts: number;
   /** Messages per second the publisher aims at; 0: as fast as confirms come. */
   readonly rate: number;
   /** Run the deliberately faulty service (acks before commit). */
@@ -94,6 +100,7 @@ export interface ChaosSummary {
   broker_connection_drops: number;
   db_restarts: number;
   db_connection_terminations: number;
+  commit_answers_cut: number;
   verify: 'ok' | 'failed' | 'not run';
   seed: number;
   faulty: boolean;
@@ -106,7 +113,7 @@ const publishWindow = 500;
 const publishDeadlineMs = 180_000;
 const publishTimeoutMs = 15_000;
 
-type Fault = 'kill' | 'term' | 'broker-restart' | 'broker-drop' | 'db-restart' | 'db-terminate';
+type Fault = 'kill' | 'term' | 'commit-cut' | 'broker-restart' | 'broker-drop' | 'db-restart' | 'db-terminate';
 
 /** Runs `work` until it succeeds (the database or broker may be away for a while). */
 async function retrying<T>(what: string, work: () => Promise<T>, timeoutMs = 180_000): Promise<T> {
@@ -161,6 +168,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     broker_connection_drops: 0,
     db_restarts: 0,
     db_connection_terminations: 0,
+    commit_answers_cut: 0,
     verify: 'not run',
     seed: options.seed,
     faulty: options.faulty,
@@ -177,6 +185,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   let db: Database | undefined;
   let transport: Transport | undefined;
   let service: ServiceChild | undefined;
+  let proxy: PgProxy | undefined;
   let finished = false;
   const intentional = new Set<ServiceChild>();
   const subscriptions: Subscription[] = [];
@@ -188,8 +197,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     vhost = await createTestVhost('chaos');
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
+    if (options.commitCuts > 0) proxy = await startPgProxy();
+    const serviceDatabaseUrl = proxy === undefined ? database.url : database.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`);
     const env = {
-      TRANSACTIONS_DATABASE_URL: database.url,
+      TRANSACTIONS_DATABASE_URL: serviceDatabaseUrl,
       RABBITMQ_URL: vhost.url,
       TRANSACTIONS_PORT: String(port),
       TRANSACTIONS_API_KEYS: apiKey,
@@ -345,6 +356,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     add('broker-drop', options.brokerDrops);
     add('db-restart', options.dbRestarts);
     add('db-terminate', options.dbTerminations);
+    add('commit-cut', options.commitCuts);
     plan.sort((a, b) => a.at - b.at);
     log(`fault plan: ${plan.map((p) => `${p.fault}@${Math.round(p.at * 100)}%`).join(', ') || 'none'}`);
 
@@ -391,6 +403,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
           }
           summary.db_restarts += 1;
           await waitUntil(() => isReady(url), 'the service to reach the database again', 120_000);
+          return;
+        }
+        case 'commit-cut': {
+          const before = proxy!.cuts();
+          log('fault: the next answer to a COMMIT of the service is lost (connection cut)');
+          proxy!.armCommitCuts(1);
+          const deadline = Date.now() + 15_000;
+          while (proxy!.cuts() === before && Date.now() < deadline) await sleep(20);
+          summary.commit_answers_cut = proxy!.cuts();
           return;
         }
         case 'db-terminate':
@@ -643,6 +664,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     await stopping?.stop('SIGTERM').catch(() => undefined);
     await transport?.close().catch(() => undefined);
     await db?.close().catch(() => undefined);
+    await proxy?.close().catch(() => undefined);
     if (!options.keep) {
       await Promise.allSettled([database?.drop(), vhost?.drop()]);
     } else {
