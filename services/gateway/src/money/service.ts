@@ -6,7 +6,7 @@
  * accounts, and only those legs. A send is one ledger transfer between the two
  * users' accounts, idempotent on (sender, sendId).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { userAccountId } from '@t50/contracts';
 import type { Logger } from '@t50/kit';
 import { atLeast, minimumTierToMove, type UserAsset } from '../access/tiers';
@@ -147,8 +147,9 @@ export function createMoneyService(deps: { db: Queryable; transactions: Transact
       if (recipient === undefined) return fail(GatewayError.RecipientNotFound);
       if (recipient.userId === sender.userId) return fail(GatewayError.SendToSelf);
       const sendId = input.sendId ?? randomUUID();
-      // Scoped by the sender, so one user's send id can never name another user's transfer.
-      const transferId = `send:${sender.userId}:${sendId}`;
+      // Scoped by the sender, so one user's send id can never name another user's transfer; hashed, so the
+      // recipient, who sees the transfer id, does not learn the sender's user id from it.
+      const transferId = `send:${createHash('sha256').update(`${sender.userId}:${sendId}`).digest('base64url')}`;
       const outcome = await transactions.createTransfer(transferId, {
         transferId,
         code: 'send',
@@ -160,7 +161,7 @@ export function createMoneyService(deps: { db: Queryable; transactions: Transact
             amount: input.amount,
           },
         ],
-        metadata: { fromUserId: sender.userId, toUserId: recipient.userId, sendId },
+        metadata: { fromUserId: sender.userId, toUserId: recipient.userId },
       });
       if (!outcome.ok) {
         logger.info({ code: outcome.code, transferId }, 'send refused by the ledger');
