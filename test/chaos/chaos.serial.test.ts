@@ -21,7 +21,10 @@ import type { ChaosSummary } from './harness';
 
 const chaos = fileURLToPath(new URL('./chaos.ts', import.meta.url));
 
-async function runChaosProcess(args: string[], timeoutMs: number): Promise<{ code: number | null; summary: ChaosSummary; stderr: string }> {
+async function runChaosProcess(
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; summary: ChaosSummary; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', chaos, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -44,28 +47,51 @@ async function runChaosProcess(args: string[], timeoutMs: number): Promise<{ cod
 }
 
 void describe('the ledger under faults (chaos)', () => {
-  void it('loses nothing and duplicates nothing through kills, a broker restart and dropped connections', { timeout: 240_000 }, async () => {
-    const brokerRestart = process.env.CHAOS_SKIP_BROKER_RESTART === '1' ? [] : ['--restart-broker'];
-    const { code, summary, stderr } = await runChaosProcess(['--transfers', '20000', '--kills', '3', ...brokerRestart], 230_000);
-    const context = `summary ${JSON.stringify(summary)}\n${stderr.slice(-4000)}`;
-    assert.equal(summary.lost, 0, context);
-    assert.equal(summary.duplicated, 0, context);
-    assert.equal(summary.mismatched, 0, context);
-    assert.equal(summary.balance_mismatches, 0, context);
-    assert.equal(summary.events_missing, 0, context);
-    assert.equal(summary.verify, 'ok', context);
-    assert.equal(summary.transfers, 20_000, context);
-    assert.ok(summary.kills >= 3, context);
-    assert.equal(summary.broker_restarts, brokerRestart.length, context);
-    assert.ok(summary.dead_lettered > 0 && summary.rejected > 0, context);
-    assert.equal(summary.sent, summary.applied + summary.rejected + summary.dead_lettered, context);
-    assert.equal(code, 0, context);
-  });
+  void it(
+    'loses nothing and duplicates nothing through kills, a broker restart and dropped connections',
+    { timeout: 240_000 },
+    async () => {
+      const brokerRestart = process.env.CHAOS_SKIP_BROKER_RESTART === '1' ? [] : ['--restart-broker'];
+      const { code, summary, stderr } = await runChaosProcess(
+        ['--transfers', '20000', '--kills', '3', ...brokerRestart],
+        230_000,
+      );
+      const context = `summary ${JSON.stringify(summary)}\n${stderr.slice(-4000)}`;
+      assert.equal(summary.lost, 0, context);
+      assert.equal(summary.duplicated, 0, context);
+      assert.equal(summary.mismatched, 0, context);
+      assert.equal(summary.balance_mismatches, 0, context);
+      assert.equal(summary.events_missing, 0, context);
+      assert.equal(summary.verify, 'ok', context);
+      assert.equal(summary.transfers, 20_000, context);
+      assert.ok(summary.kills >= 3, context);
+      assert.equal(summary.broker_restarts, brokerRestart.length, context);
+      assert.ok(summary.dead_lettered > 0 && summary.rejected > 0, context);
+      assert.equal(summary.sent, summary.applied + summary.rejected + summary.dead_lettered, context);
+      assert.equal(code, 0, context);
+    },
+  );
 
   void it('fails when the ledger acks before it commits (honesty check)', { timeout: 120_000 }, async () => {
     const { code, summary, stderr } = await runChaosProcess(
       // Unpaced: the service always has a backlog, so every SIGKILL lands while it holds acked, uncommitted messages.
-      ['--faulty', '--transfers', '10000', '--kills', '3', '--rate', '0', '--graceful-restarts', '0', '--broker-drops', '0', '--db-terminations', '0', '--stall-ms', '8000'],
+      [
+        '--faulty',
+        '--transfers',
+        '10000',
+        '--kills',
+        '3',
+        '--rate',
+        '0',
+        '--graceful-restarts',
+        '0',
+        '--broker-drops',
+        '0',
+        '--db-terminations',
+        '0',
+        '--stall-ms',
+        '8000',
+      ],
       110_000,
     );
     const context = `summary ${JSON.stringify(summary)}\n${stderr.slice(-4000)}`;

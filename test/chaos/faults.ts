@@ -76,7 +76,9 @@ export async function restartDatabase(log: (line: string) => void): Promise<void
   } finally {
     if (!(await portOpen(5432))) {
       log('PostgreSQL is not listening after the restart: starting it');
-      await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { timeout: pgctlTimeoutMs }).catch(() => undefined);
+      await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], {
+        timeout: pgctlTimeoutMs,
+      }).catch(() => undefined);
     }
   }
   await waitFor(() => portOpen(5432), 'PostgreSQL to listen again', 120_000);
@@ -84,7 +86,11 @@ export async function restartDatabase(log: (line: string) => void): Promise<void
 
 /** Terminates the service's own connections; returns how many. */
 export async function terminateServiceConnections(database: string, log: (line: string) => void): Promise<number> {
-  const admin = postgres(testServerUrl, { max: 1, onnotice: () => undefined, connection: { application_name: 'chaos-admin' } });
+  const admin = postgres(testServerUrl, {
+    max: 1,
+    onnotice: () => undefined,
+    connection: { application_name: 'chaos-admin' },
+  });
   try {
     const rows = await admin<{ terminated: boolean }[]>`
       select pg_terminate_backend(pid) as terminated from pg_stat_activity

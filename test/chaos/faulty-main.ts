@@ -26,28 +26,39 @@ const logger = createLogger({ service: 'transactions-faulty', level: config.LOG_
 logger.warn('THIS IS THE DELIBERATELY FAULTY VARIANT (acks before commit), for the chaos honesty test');
 
 await ensureDatabaseExists(config.TRANSACTIONS_DATABASE_URL);
-const db = createPostgresDatabase({ url: config.TRANSACTIONS_DATABASE_URL, maxConnections: config.LEDGER_DB_POOL_SIZE, applicationName: 'transactions' });
+const db = createPostgresDatabase({
+  url: config.TRANSACTIONS_DATABASE_URL,
+  maxConnections: config.LEDGER_DB_POOL_SIZE,
+  applicationName: 'transactions',
+});
 const inner = await createRabbitTransport({ url: config.RABBITMQ_URL, logger, connectionName: 'transactions-faulty' });
 
 /** Acks first, commits later: the bug under test. */
-const ackBeforeCommit = (queue: string, handler: BatchHandler): BatchHandler => (batch) => {
-  void handler(batch).then(
-    async (outcomes) => {
-      const dead = outcomes.flatMap((outcome, index) => (outcome.kind === 'dead-letter' ? [{ outcome, delivery: batch[index]! }] : []));
-      await inner.publishMany(
-        dead.map(({ outcome, delivery }) => ({
-          exchange: '',
-          routingKey: deadLetterQueueName(queue),
-          body: delivery.body,
-          messageId: delivery.messageId ?? 'unknown',
-          headers: { ...delivery.headers, 'x-t50-death-reason': outcome.kind === 'dead-letter' ? outcome.reason : '' },
-        })),
-      );
-    },
-    (error: unknown) => logger.error({ err: error }, 'batch failed after it was acked: its messages are lost'),
-  );
-  return Promise.resolve(batch.map(() => ({ kind: 'ack' as const })));
-};
+const ackBeforeCommit =
+  (queue: string, handler: BatchHandler): BatchHandler =>
+  (batch) => {
+    void handler(batch).then(
+      async (outcomes) => {
+        const dead = outcomes.flatMap((outcome, index) =>
+          outcome.kind === 'dead-letter' ? [{ outcome, delivery: batch[index]! }] : [],
+        );
+        await inner.publishMany(
+          dead.map(({ outcome, delivery }) => ({
+            exchange: '',
+            routingKey: deadLetterQueueName(queue),
+            body: delivery.body,
+            messageId: delivery.messageId ?? 'unknown',
+            headers: {
+              ...delivery.headers,
+              'x-t50-death-reason': outcome.kind === 'dead-letter' ? outcome.reason : '',
+            },
+          })),
+        );
+      },
+      (error: unknown) => logger.error({ err: error }, 'batch failed after it was acked: its messages are lost'),
+    );
+    return Promise.resolve(batch.map(() => ({ kind: 'ack' as const })));
+  };
 
 const transport: Transport = {
   declareExchange: (name) => inner.declareExchange(name),

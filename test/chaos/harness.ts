@@ -27,13 +27,7 @@ import {
 import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@t50/kit/testing';
 import { declareLedgerTopology, ledgerQueue } from '../../services/transactions/src/messages/consumer';
 import { verifyLedger } from '../../services/transactions/src/verify/verify';
-import {
-  dropBrokerConnections,
-  restartBroker,
-  restartDatabase,
-  sleep,
-  terminateServiceConnections,
-} from './faults';
+import { dropBrokerConnections, restartBroker, restartDatabase, sleep, terminateServiceConnections } from './faults';
 import { startPgProxy, type PgProxy } from './pg-proxy';
 import { faultyEntry, isReady, realEntry, startServiceChild, type ServiceChild } from './service-process';
 import { Workload, createRandom, type AccountTotals, type Outgoing } from './workload';
@@ -138,7 +132,8 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   ]).finally(() => clearTimeout(timer));
 }
 
-const textArray = (values: Iterable<string>) => `{${[...values].map((value) => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
+const textArray = (values: Iterable<string>) =>
+  `{${[...values].map((value) => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const started = performance.now();
@@ -198,7 +193,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     if (options.commitCuts > 0) proxy = await startPgProxy();
-    const serviceDatabaseUrl = proxy === undefined ? database.url : database.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`);
+    const serviceDatabaseUrl =
+      proxy === undefined ? database.url : database.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`);
     const env = {
       TRANSACTIONS_DATABASE_URL: serviceDatabaseUrl,
       RABBITMQ_URL: vhost.url,
@@ -209,7 +205,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       LEDGER_DB_POOL_SIZE: '4',
     };
     const entry = options.faulty ? faultyEntry : realEntry;
-    log(`run ${runId}: database ${database.name}, vhost ${vhost.vhost}, service ${options.faulty ? 'FAULTY (acks before commit)' : 'real'} on ${url}, logs in ${logFile}`);
+    log(
+      `run ${runId}: database ${database.name}, vhost ${vhost.vhost}, service ${options.faulty ? 'FAULTY (acks before commit)' : 'real'} on ${url}, logs in ${logFile}`,
+    );
     // Every start and stop of the service goes through this queue: one at a time.
     let serviceQueue: Promise<void> = Promise.resolve();
     const exclusive = (work: () => Promise<void>): Promise<void> => {
@@ -227,7 +225,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       void child.exited.then(() => {
         if (intentional.has(child) || finished) return;
         summary.service_crashes += 1;
-        log(`SERVICE CRASHED: pid ${child.pid} exited on its own (see ${logFile}); restarting it as a supervisor would`);
+        log(
+          `SERVICE CRASHED: pid ${child.pid} exited on its own (see ${logFile}); restarting it as a supervisor would`,
+        );
         void exclusive(async () => {
           if (finished || service !== child) return;
           await startService();
@@ -299,14 +299,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       for (;;) {
         try {
           await withTimeout(
-            publisher.publish({ exchange: message.exchange, routingKey: message.routingKey, body: message.body, messageId: message.messageId }),
+            publisher.publish({
+              exchange: message.exchange,
+              routingKey: message.routingKey,
+              body: message.body,
+              messageId: message.messageId,
+            }),
             publishTimeoutMs,
             'publish',
           );
           return;
         } catch (error) {
           summary.publish_retries += 1;
-          if (Date.now() > deadline) throw new Error(`could not publish ${message.messageId} for ${publishDeadlineMs} ms`, { cause: error });
+          if (Date.now() > deadline)
+            throw new Error(`could not publish ${message.messageId} for ${publishDeadlineMs} ms`, { cause: error });
           await sleep(250);
         }
       }
@@ -332,7 +338,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       const rows =
         ids === undefined
           ? await db!.query<{ n: string }>('select count(*)::text as n from inbox')
-          : await db!.query<{ n: string }>('select count(*)::text as n from inbox join unnest($1::text::text[]) as w (id) on w.id = inbox.message_id', [textArray(ids)]);
+          : await db!.query<{ n: string }>(
+              'select count(*)::text as n from inbox join unnest($1::text::text[]) as w (id) on w.id = inbox.message_id',
+              [textArray(ids)],
+            );
       return Number(rows[0]?.n ?? 0);
     };
 
@@ -341,8 +350,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     for (const message of setup) await send(message);
     await flush();
     const setupIds = setup.map((message) => message.messageId);
-    await waitUntil(async () => (await retrying('count setup', () => inboxCount(setupIds))) >= setupIds.length, 'the setup to be recorded', 120_000);
-    log(`setup recorded: ${setup.length} messages (${workload.rich.length} funded users, ${workload.poor.length} poor users)`);
+    await waitUntil(
+      async () => (await retrying('count setup', () => inboxCount(setupIds))) >= setupIds.length,
+      'the setup to be recorded',
+      120_000,
+    );
+    log(
+      `setup recorded: ${setup.length} messages (${workload.rich.length} funded users, ${workload.poor.length} poor users)`,
+    );
 
     // ----- faults, planned at points of the main phase's progress -----
     const random = createRandom(options.seed ^ 0x5eed);
@@ -375,7 +390,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
           return;
         case 'term':
           await exclusive(async () => {
-            log(`fault: SIGTERM the service (pid ${service?.pid ?? '?'}, graceful stop) at ${workload.mainSent} transfers sent`);
+            log(
+              `fault: SIGTERM the service (pid ${service?.pid ?? '?'}, graceful stop) at ${workload.mainSent} transfers sent`,
+            );
             await stopService('SIGTERM');
             summary.graceful_restarts += 1;
             await startService();
@@ -466,13 +483,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       published += 1;
       if (performance.now() - lastReport > 5000) {
         lastReport = performance.now();
-        log(`published ${workload.mainSent}/${options.transfers} transfers, ${workload.malformedSent}/${options.malformed} malformed; ${summary.kills} kills so far`);
+        log(
+          `published ${workload.mainSent}/${options.transfers} transfers, ${workload.malformedSent}/${options.malformed} malformed; ${summary.kills} kills so far`,
+        );
       }
     }
     await flush();
     publishing = false;
     await watcher;
-    log(`published everything in ${Math.round((performance.now() - mainStarted) / 1000)} s; waiting for the remaining faults`);
+    log(
+      `published everything in ${Math.round((performance.now() - mainStarted) / 1000)} s; waiting for the remaining faults`,
+    );
     await faults;
     if (faultFailure !== undefined) throw faultFailure as Error;
     summary.transfers = workload.mainSent;
@@ -494,14 +515,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         lastMove = Date.now();
         log(`waiting for outcomes: inbox ${inbox}/${inboxExpected}, dead letters ${deadLetters.size}/${deadExpected}`);
       } else if (Date.now() - lastMove > options.stallMs) {
-        log(`no progress for ${options.stallMs} ms: inbox ${inbox}/${inboxExpected}, dead letters ${deadLetters.size}/${deadExpected}; comparing now`);
+        log(
+          `no progress for ${options.stallMs} ms: inbox ${inbox}/${inboxExpected}, dead letters ${deadLetters.size}/${deadExpected}; comparing now`,
+        );
         break;
       }
       await sleep(1000);
     }
 
     // ----- compare: every message's outcome -----
-    const inboxRows = await retrying('read the inbox', () => db!.query<{ message_id: string; outcome: { status: string; code?: string; transferId?: string } }>('select message_id, outcome from inbox'));
+    const inboxRows = await retrying('read the inbox', () =>
+      db!.query<{ message_id: string; outcome: { status: string; code?: string; transferId?: string } }>(
+        'select message_id, outcome from inbox',
+      ),
+    );
     const inbox = new Map(inboxRows.map((row) => [row.message_id, row.outcome]));
     const lostByLabel = new Map<string, number>();
     for (const message of expectations) {
@@ -510,7 +537,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       const expected = message.expected;
       if (outcome !== undefined && dead !== undefined) {
         summary.duplicated += 1;
-        problem(`${message.messageId} (${message.label}) has two outcomes: ${outcome.status} and dead-lettered (${dead})`);
+        problem(
+          `${message.messageId} (${message.label}) has two outcomes: ${outcome.status} and dead-lettered (${dead})`,
+        );
         continue;
       }
       if (outcome === undefined && dead === undefined) {
@@ -521,24 +550,34 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       }
       switch (expected.kind) {
         case 'applied':
-          if (outcome?.status === 'applied' && (expected.transferId === undefined || outcome.transferId === expected.transferId)) summary.applied += 1;
+          if (
+            outcome?.status === 'applied' &&
+            (expected.transferId === undefined || outcome.transferId === expected.transferId)
+          )
+            summary.applied += 1;
           else {
             summary.mismatched += 1;
-            problem(`${message.messageId} (${message.label}) should be applied, got ${JSON.stringify(outcome ?? { deadLettered: dead })}`);
+            problem(
+              `${message.messageId} (${message.label}) should be applied, got ${JSON.stringify(outcome ?? { deadLettered: dead })}`,
+            );
           }
           break;
         case 'rejected':
           if (outcome?.status === 'rejected' && outcome.code === expected.code) summary.rejected += 1;
           else {
             summary.mismatched += 1;
-            problem(`${message.messageId} (${message.label}) should be rejected (${expected.code}), got ${JSON.stringify(outcome ?? { deadLettered: dead })}`);
+            problem(
+              `${message.messageId} (${message.label}) should be rejected (${expected.code}), got ${JSON.stringify(outcome ?? { deadLettered: dead })}`,
+            );
           }
           break;
         case 'dead':
           if (dead?.startsWith(`${expected.reason}:`)) summary.dead_lettered += 1;
           else {
             summary.mismatched += 1;
-            problem(`${message.messageId} (${message.label}) should be dead-lettered (${expected.reason}), got ${JSON.stringify(outcome ?? { deadLettered: dead })}`);
+            problem(
+              `${message.messageId} (${message.label}) should be dead-lettered (${expected.reason}), got ${JSON.stringify(outcome ?? { deadLettered: dead })}`,
+            );
           }
           break;
       }
@@ -572,7 +611,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
 
     // ----- compare: transfers and their entries (a transfer applied twice has more) -----
     const entryRows = await retrying('read the transfers', () =>
-      db!.query<{ id: string; n: string }>('select t.id, count(e.seq)::text as n from transfers t left join entries e on e.transfer_id = t.id group by t.id'),
+      db!.query<{ id: string; n: string }>(
+        'select t.id, count(e.seq)::text as n from transfers t left join entries e on e.transfer_id = t.id group by t.id',
+      ),
     );
     const stored = new Map(entryRows.map((row) => [row.id, Number(row.n)]));
     for (const [transferId, entries] of workload.expectedEntries) {
@@ -595,7 +636,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         problem(`transfer ${transferId} is in the ledger but the model never applied it`);
       }
     }
-    const appliedTransferIds = new Set(expectations.flatMap((e) => (e.expected.kind === 'applied' && e.expected.transferId !== undefined && inbox.get(e.messageId)?.status === 'applied' ? [e.expected.transferId] : [])));
+    const appliedTransferIds = new Set(
+      expectations.flatMap((e) =>
+        e.expected.kind === 'applied' &&
+        e.expected.transferId !== undefined &&
+        inbox.get(e.messageId)?.status === 'applied'
+          ? [e.expected.transferId]
+          : [],
+      ),
+    );
     for (const transferId of appliedTransferIds) {
       if (!stored.has(transferId)) {
         summary.mismatched += 1;
@@ -606,7 +655,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     // ----- compare: every account's totals, read over the HTTP API -----
     const expectedAccounts = workload.expectedAccounts();
     const accountIds = [...expectedAccounts.keys()];
-    const dbAccounts = await retrying('read the accounts', () => db!.query<{ id: string; moved: boolean }>("select id, (posted_debits + posted_credits + pending_debits + pending_credits) > 0 as moved from accounts"));
+    const dbAccounts = await retrying('read the accounts', () =>
+      db!.query<{ id: string; moved: boolean }>(
+        'select id, (posted_debits + posted_credits + pending_debits + pending_credits) > 0 as moved from accounts',
+      ),
+    );
     for (const row of dbAccounts) {
       if (!expectedAccounts.has(row.id) && row.moved) {
         summary.balance_mismatches += 1;
@@ -617,8 +670,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       await Promise.all(
         accountIds.slice(i, i + 20).map(async (id) => {
           const view = await retrying(`GET account ${id}`, async () => {
-            const response = await fetch(`${url}/v1/accounts/${encodeURIComponent(id)}`, { headers: { 'x-api-key': apiKey }, signal: AbortSignal.timeout(10_000) });
-            if (response.status !== 200 && response.status !== 404) throw new Error(`GET account ${id}: ${response.status}`);
+            const response = await fetch(`${url}/v1/accounts/${encodeURIComponent(id)}`, {
+              headers: { 'x-api-key': apiKey },
+              signal: AbortSignal.timeout(10_000),
+            });
+            if (response.status !== 200 && response.status !== 404)
+              throw new Error(`GET account ${id}: ${response.status}`);
             return response.status === 404 ? undefined : ((await response.json()) as AccountTotals);
           });
           summary.accounts_checked += 1;
@@ -628,7 +685,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
           const wrong = fields.filter((field) => got[field] !== want[field]);
           if (wrong.length > 0) {
             summary.balance_mismatches += 1;
-            problem(`account ${id}: ${wrong.map((field) => `${field} ${got[field]}, expected ${want[field]}`).join('; ')}`);
+            problem(
+              `account ${id}: ${wrong.map((field) => `${field} ${got[field]}, expected ${want[field]}`).join('; ')}`,
+            );
           }
         }),
       );
@@ -638,24 +697,32 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const wantedEvents = new Set<string>();
     for (const message of expectations) {
       const outcome = inbox.get(message.messageId);
-      if (message.expected.kind === 'applied' && message.expected.event !== undefined && outcome?.status === 'applied') wantedEvents.add(message.expected.event);
-      if (message.expected.kind === 'rejected' && outcome?.status === 'rejected') wantedEvents.add(`${message.messageId}:rejected`);
+      if (message.expected.kind === 'applied' && message.expected.event !== undefined && outcome?.status === 'applied')
+        wantedEvents.add(message.expected.event);
+      if (message.expected.kind === 'rejected' && outcome?.status === 'rejected')
+        wantedEvents.add(`${message.messageId}:rejected`);
     }
-    for (const [messageId, transferId] of workload.expiries) if (inbox.get(messageId)?.status === 'applied') wantedEvents.add(`${transferId}:voided`);
+    for (const [messageId, transferId] of workload.expiries)
+      if (inbox.get(messageId)?.status === 'applied') wantedEvents.add(`${transferId}:voided`);
     const missingEvents = () => [...wantedEvents].filter((id) => !eventIds.has(id));
     const eventDeadline = Date.now() + Math.min(60_000, options.stallMs * 2);
     while (missingEvents().length > 0 && Date.now() < eventDeadline) await sleep(500);
     const missing = missingEvents();
     summary.events_missing = missing.length;
     for (const id of missing.slice(0, 5)) problem(`event ${id} was never published`);
-    const outboxLeft = await retrying('count the outbox', () => db!.query<{ n: string }>('select count(*)::text as n from outbox'));
+    const outboxLeft = await retrying('count the outbox', () =>
+      db!.query<{ n: string }>('select count(*)::text as n from outbox'),
+    );
     summary.outbox_left = Number(outboxLeft[0]?.n ?? 0);
-    log(`events: ${eventIds.size} distinct (${eventCopies} published again), ${wantedEvents.size} expected, ${missing.length} missing; dead letters: ${deadLetters.size} (${deadLetterCopies} copies); outbox rows left: ${summary.outbox_left}`);
+    log(
+      `events: ${eventIds.size} distinct (${eventCopies} published again), ${wantedEvents.size} expected, ${missing.length} missing; dead letters: ${deadLetters.size} (${deadLetterCopies} copies); outbox rows left: ${summary.outbox_left}`,
+    );
 
     // ----- verify -----
     const report = await retrying('verify', () => verifyLedger(db!));
     summary.verify = report.ok ? 'ok' : 'failed';
-    for (const check of report.checks) if (!check.ok) problem(`verify: ${check.name}: ${check.problems.slice(0, 3).join('; ')}`);
+    for (const check of report.checks)
+      if (!check.ok) problem(`verify: ${check.name}: ${check.problems.slice(0, 3).join('; ')}`);
   } finally {
     for (const subscription of subscriptions) await subscription.close().catch(() => undefined);
     finished = true;

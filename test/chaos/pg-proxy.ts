@@ -20,7 +20,9 @@ export interface PgProxy {
 
 const sslRequestCode = 80877103;
 
-export async function startPgProxy(target: { host: string; port: number } = { host: '127.0.0.1', port: 5432 }): Promise<PgProxy> {
+export async function startPgProxy(
+  target: { host: string; port: number } = { host: '127.0.0.1', port: 5432 },
+): Promise<PgProxy> {
   let armed = 0;
   let cut = 0;
   const sockets = new Set<Socket>();
@@ -64,7 +66,8 @@ export async function startPgProxy(target: { host: string; port: number } = { ho
       while (pending.length - offset >= 5) {
         const length = pending.readInt32BE(offset + 1);
         if (pending.length - offset < 1 + length) break;
-        const isCommitDone = pending[offset] === 0x43 && pending.toString('latin1', offset + 5, offset + 11) === 'COMMIT';
+        const isCommitDone =
+          pending[offset] === 0x43 && pending.toString('latin1', offset + 5, offset + 11) === 'COMMIT';
         if (isCommitDone && armed > 0) {
           armed -= 1;
           cut += 1;

@@ -160,7 +160,10 @@ export class Workload {
 
   /** Message ids whose commit the harness waits to see (holds, first resolutions). */
   awaitingCommit(): string[] {
-    return [...this.#holdsPlaced.map((hold) => hold.messageId), ...this.#resolutionsSent.map((resolution) => resolution.messageId)];
+    return [
+      ...this.#holdsPlaced.map((hold) => hold.messageId),
+      ...this.#resolutionsSent.map((resolution) => resolution.messageId),
+    ];
   }
 
   /** Tells the workload which of `awaitingCommit()` are committed. */
@@ -199,7 +202,9 @@ export class Workload {
   setup(): Outgoing[] {
     const out: Outgoing[] = [];
     for (const user of [...this.rich, ...this.poor]) {
-      out.push(this.#event(`${user}.reg`, 'gateway.user.registered', { userId: user }, 'setup:register', { kind: 'applied' }));
+      out.push(
+        this.#event(`${user}.reg`, 'gateway.user.registered', { userId: user }, 'setup:register', { kind: 'applied' }),
+      );
       for (const asset of ['USD', 'EUR', 'ETH']) this.#account(userAccountId(user, asset));
     }
     for (const user of this.rich) {
@@ -233,8 +238,16 @@ export class Workload {
 
   #wellFormed(): Outgoing {
     const roll = this.#random() * 100;
-    if (roll < 18) return this.#fiatDeposit(this.#pick(this.rich), this.#pick(fiatAssets), this.#amount(1, 100_000), 'deposit', this.#pick(['stripe', 'paypal']));
-    if (roll < 23) return this.#chainDeposit(this.#pick(this.rich), 10n ** 12n * this.#amount(1, 1000), 'chain-deposit');
+    if (roll < 18)
+      return this.#fiatDeposit(
+        this.#pick(this.rich),
+        this.#pick(fiatAssets),
+        this.#amount(1, 100_000),
+        'deposit',
+        this.#pick(['stripe', 'paypal']),
+      );
+    if (roll < 23)
+      return this.#chainDeposit(this.#pick(this.rich), 10n ** 12n * this.#amount(1, 1000), 'chain-deposit');
     if (roll < 45) return this.#send();
     if (roll < 53) return this.#trade(this.#pick(this.rich), 'trade');
     if (roll < 62) return this.#payoutHold();
@@ -326,13 +339,33 @@ export class Workload {
     const messageId = this.#id('dep');
     const paymentId = `pay-${messageId}`;
     const transferId = `deposit:${provider}:${paymentId}`;
-    const legs = [{ debitAccountId: systemAccountId(`${provider}_clearing`, asset), creditAccountId: userAccountId(user, asset), asset, amount: amount.toString() }];
+    const legs = [
+      {
+        debitAccountId: systemAccountId(`${provider}_clearing`, asset),
+        creditAccountId: userAccountId(user, asset),
+        asset,
+        amount: amount.toString(),
+      },
+    ];
     const data = { paymentId, provider, userId: user, asset, amount: amount.toString() };
-    const out = this.#event(messageId, 'payments.deposit.succeeded', data, label, this.#applied(transferId, legs, 'posted'));
+    const out = this.#event(
+      messageId,
+      'payments.deposit.succeeded',
+      data,
+      label,
+      this.#applied(transferId, legs, 'posted'),
+    );
     if (label.startsWith('setup')) {
       this.#committedForConflict.push({
         transferId,
-        build: (id) => this.#event(id, 'payments.deposit.succeeded', { ...data, amount: (amount + 1n).toString() }, 'refused:conflict', { kind: 'rejected', code: 'conflict' }),
+        build: (id) =>
+          this.#event(
+            id,
+            'payments.deposit.succeeded',
+            { ...data, amount: (amount + 1n).toString() },
+            'refused:conflict',
+            { kind: 'rejected', code: 'conflict' },
+          ),
       });
     }
     return out;
@@ -342,8 +375,21 @@ export class Workload {
     const messageId = this.#id('eth');
     const txHash = `0x${createHash('sha256').update(messageId).digest('hex')}`;
     const transferId = `chain-deposit:${txHash}:0`;
-    const legs = [{ debitAccountId: systemAccountId('hot_wallet', 'ETH'), creditAccountId: userAccountId(user, 'ETH'), asset: 'ETH', amount: amount.toString() }];
-    return this.#event(messageId, 'wallet.deposit.confirmed', { txHash, logIndex: 0, userId: user, amount: amount.toString() }, label, this.#applied(transferId, legs, 'posted'));
+    const legs = [
+      {
+        debitAccountId: systemAccountId('hot_wallet', 'ETH'),
+        creditAccountId: userAccountId(user, 'ETH'),
+        asset: 'ETH',
+        amount: amount.toString(),
+      },
+    ];
+    return this.#event(
+      messageId,
+      'wallet.deposit.confirmed',
+      { txHash, logIndex: 0, userId: user, amount: amount.toString() },
+      label,
+      this.#applied(transferId, legs, 'posted'),
+    );
   }
 
   #send(): Outgoing {
@@ -354,24 +400,70 @@ export class Workload {
     const amount = asset === 'ETH' ? 10n ** 12n * this.#amount(1, 1000) : this.#amount(1, 10_000);
     const messageId = this.#id('send');
     const transferId = `send:${messageId}`;
-    const legs = [{ debitAccountId: userAccountId(from, asset), creditAccountId: userAccountId(to, asset), asset, amount: amount.toString() }];
-    return this.#event(messageId, 'gateway.send.requested', { sendId: messageId, fromUserId: from, toUserId: to, asset, amount: amount.toString() }, 'send', this.#applied(transferId, legs, 'posted'));
+    const legs = [
+      {
+        debitAccountId: userAccountId(from, asset),
+        creditAccountId: userAccountId(to, asset),
+        asset,
+        amount: amount.toString(),
+      },
+    ];
+    return this.#event(
+      messageId,
+      'gateway.send.requested',
+      { sendId: messageId, fromUserId: from, toUserId: to, asset, amount: amount.toString() },
+      'send',
+      this.#applied(transferId, legs, 'posted'),
+    );
   }
 
-  #tradeLegs(user: string, side: 'buy' | 'sell', fiat: string, fiatAmount: bigint, ethAmount: bigint, fee: bigint): LegText[] {
+  #tradeLegs(
+    user: string,
+    side: 'buy' | 'sell',
+    fiat: string,
+    fiatAmount: bigint,
+    ethAmount: bigint,
+    fee: bigint,
+  ): LegText[] {
     const userFiat = userAccountId(user, fiat);
     const userEth = userAccountId(user, 'ETH');
     const legs: LegText[] =
       side === 'buy'
         ? [
-            { debitAccountId: userFiat, creditAccountId: systemAccountId('treasury', fiat), asset: fiat, amount: fiatAmount.toString() },
-            { debitAccountId: systemAccountId('treasury', 'ETH'), creditAccountId: userEth, asset: 'ETH', amount: ethAmount.toString() },
+            {
+              debitAccountId: userFiat,
+              creditAccountId: systemAccountId('treasury', fiat),
+              asset: fiat,
+              amount: fiatAmount.toString(),
+            },
+            {
+              debitAccountId: systemAccountId('treasury', 'ETH'),
+              creditAccountId: userEth,
+              asset: 'ETH',
+              amount: ethAmount.toString(),
+            },
           ]
         : [
-            { debitAccountId: userEth, creditAccountId: systemAccountId('treasury', 'ETH'), asset: 'ETH', amount: ethAmount.toString() },
-            { debitAccountId: systemAccountId('treasury', fiat), creditAccountId: userFiat, asset: fiat, amount: fiatAmount.toString() },
+            {
+              debitAccountId: userEth,
+              creditAccountId: systemAccountId('treasury', 'ETH'),
+              asset: 'ETH',
+              amount: ethAmount.toString(),
+            },
+            {
+              debitAccountId: systemAccountId('treasury', fiat),
+              creditAccountId: userFiat,
+              asset: fiat,
+              amount: fiatAmount.toString(),
+            },
           ];
-    if (fee !== 0n) legs.push({ debitAccountId: userFiat, creditAccountId: systemAccountId('fees', fiat), asset: fiat, amount: fee.toString() });
+    if (fee !== 0n)
+      legs.push({
+        debitAccountId: userFiat,
+        creditAccountId: systemAccountId('fees', fiat),
+        asset: fiat,
+        amount: fee.toString(),
+      });
     return legs;
   }
 
@@ -383,8 +475,22 @@ export class Workload {
     const fee = this.#pick([0n, 25n, 99n]);
     const messageId = this.#id('trade');
     const transferId = `trade:${messageId}`;
-    const data = { quoteId: messageId, userId: user, side, fiatAsset: fiat, fiatAmount: fiatAmount.toString(), ethAmount: ethAmount.toString(), feeAmount: fee.toString() };
-    return this.#event(messageId, 'gateway.trade.executed', data, label, expected ?? this.#applied(transferId, this.#tradeLegs(user, side, fiat, fiatAmount, ethAmount, fee), 'posted'));
+    const data = {
+      quoteId: messageId,
+      userId: user,
+      side,
+      fiatAsset: fiat,
+      fiatAmount: fiatAmount.toString(),
+      ethAmount: ethAmount.toString(),
+      feeAmount: fee.toString(),
+    };
+    return this.#event(
+      messageId,
+      'gateway.trade.executed',
+      data,
+      label,
+      expected ?? this.#applied(transferId, this.#tradeLegs(user, side, fiat, fiatAmount, ethAmount, fee), 'posted'),
+    );
   }
 
   #payoutHold(user = this.#pick(this.rich), refused = false): Outgoing {
@@ -393,15 +499,49 @@ export class Workload {
     const messageId = this.#id('payout');
     const payoutId = `po-${messageId}`;
     const transferId = `payout:${payoutId}`;
-    const legs = [{ debitAccountId: userAccountId(user, asset), creditAccountId: systemAccountId('payouts_in_flight', asset), asset, amount: amount.toString() }];
+    const legs = [
+      {
+        debitAccountId: userAccountId(user, asset),
+        creditAccountId: systemAccountId('payouts_in_flight', asset),
+        asset,
+        amount: amount.toString(),
+      },
+    ];
     const data = { payoutId, provider: 'stripe', userId: user, asset, amount: amount.toString() };
     if (refused) {
-      return this.#event(messageId, 'payments.payout.requested', { ...data, asset: 'USD', amount: amount.toString() }, 'refused:insufficient_funds', { kind: 'rejected', code: 'insufficient_funds' });
+      return this.#event(
+        messageId,
+        'payments.payout.requested',
+        { ...data, asset: 'USD', amount: amount.toString() },
+        'refused:insufficient_funds',
+        { kind: 'rejected', code: 'insufficient_funds' },
+      );
     }
-    const out = this.#event(messageId, 'payments.payout.requested', data, 'hold', this.#applied(transferId, legs, 'pending'));
-    this.#holdsPlaced.push({ id: transferId, messageId, legs, family: 'payout', upstreamId: payoutId, keepOpen: this.#random() < 0.1 });
-    this.#committedForConflictLater(transferId, () => (id) =>
-      this.#event(id, 'payments.payout.requested', { ...data, amount: (amount + 1n).toString() }, 'refused:conflict', { kind: 'rejected', code: 'conflict' }),
+    const out = this.#event(
+      messageId,
+      'payments.payout.requested',
+      data,
+      'hold',
+      this.#applied(transferId, legs, 'pending'),
+    );
+    this.#holdsPlaced.push({
+      id: transferId,
+      messageId,
+      legs,
+      family: 'payout',
+      upstreamId: payoutId,
+      keepOpen: this.#random() < 0.1,
+    });
+    this.#committedForConflictLater(
+      transferId,
+      () => (id) =>
+        this.#event(
+          id,
+          'payments.payout.requested',
+          { ...data, amount: (amount + 1n).toString() },
+          'refused:conflict',
+          { kind: 'rejected', code: 'conflict' },
+        ),
     );
     return out;
   }
@@ -418,10 +558,30 @@ export class Workload {
     const messageId = this.#id('wd');
     const withdrawalId = `wd-${messageId}`;
     const transferId = `chain-withdrawal:${withdrawalId}`;
-    const legs = [{ debitAccountId: userAccountId(user, 'ETH'), creditAccountId: systemAccountId('withdrawals_in_flight', 'ETH'), asset: 'ETH', amount: amount.toString() }];
+    const legs = [
+      {
+        debitAccountId: userAccountId(user, 'ETH'),
+        creditAccountId: systemAccountId('withdrawals_in_flight', 'ETH'),
+        asset: 'ETH',
+        amount: amount.toString(),
+      },
+    ];
     const toAddress = `0x${'ab'.repeat(20)}`;
-    const out = this.#event(messageId, 'wallet.withdrawal.requested', { withdrawalId, userId: user, amount: amount.toString(), toAddress }, 'hold', this.#applied(transferId, legs, 'pending'));
-    this.#holdsPlaced.push({ id: transferId, messageId, legs, family: 'chain', upstreamId: withdrawalId, keepOpen: false });
+    const out = this.#event(
+      messageId,
+      'wallet.withdrawal.requested',
+      { withdrawalId, userId: user, amount: amount.toString(), toAddress },
+      'hold',
+      this.#applied(transferId, legs, 'pending'),
+    );
+    this.#holdsPlaced.push({
+      id: transferId,
+      messageId,
+      legs,
+      family: 'chain',
+      upstreamId: withdrawalId,
+      keepOpen: false,
+    });
     return out;
   }
 
@@ -431,11 +591,34 @@ export class Workload {
     const messageId = this.#id('cmdhold');
     const transferId = `hold-${messageId}`;
     const legs = [
-      { debitAccountId: userAccountId(user, 'USD'), creditAccountId: systemAccountId('payouts_in_flight', 'USD'), asset: 'USD', amount: this.#amount(100, 5000).toString() },
-      { debitAccountId: userAccountId(user, 'USD'), creditAccountId: systemAccountId('fees', 'USD'), asset: 'USD', amount: this.#amount(1, 99).toString() },
+      {
+        debitAccountId: userAccountId(user, 'USD'),
+        creditAccountId: systemAccountId('payouts_in_flight', 'USD'),
+        asset: 'USD',
+        amount: this.#amount(100, 5000).toString(),
+      },
+      {
+        debitAccountId: userAccountId(user, 'USD'),
+        creditAccountId: systemAccountId('fees', 'USD'),
+        asset: 'USD',
+        amount: this.#amount(1, 99).toString(),
+      },
     ];
-    const out = this.#command(messageId, 'ledger.transfer.create', { transferId, code: 'withdrawal', legs, pending: { timeoutSeconds: holdSeconds } }, 'hold', this.#applied(transferId, legs, 'pending'));
-    this.#holdsPlaced.push({ id: transferId, messageId, legs, family: 'command', upstreamId: transferId, keepOpen: this.#random() < 0.2 });
+    const out = this.#command(
+      messageId,
+      'ledger.transfer.create',
+      { transferId, code: 'withdrawal', legs, pending: { timeoutSeconds: holdSeconds } },
+      'hold',
+      this.#applied(transferId, legs, 'pending'),
+    );
+    this.#holdsPlaced.push({
+      id: transferId,
+      messageId,
+      legs,
+      family: 'command',
+      upstreamId: transferId,
+      keepOpen: this.#random() < 0.2,
+    });
     return out;
   }
 
@@ -448,26 +631,58 @@ export class Workload {
     const user = this.#pick(this.rich);
     const messageId = this.#id('exphold');
     const transferId = `exp-${messageId}`;
-    const legs = [{ debitAccountId: userAccountId(user, 'EUR'), creditAccountId: systemAccountId('payouts_in_flight', 'EUR'), asset: 'EUR', amount: this.#amount(100, 5000).toString() }];
+    const legs = [
+      {
+        debitAccountId: userAccountId(user, 'EUR'),
+        creditAccountId: systemAccountId('payouts_in_flight', 'EUR'),
+        asset: 'EUR',
+        amount: this.#amount(100, 5000).toString(),
+      },
+    ];
     const expected = this.#applied(transferId, legs, 'pending');
     // Voided by the sweeper: the pending totals go back.
     this.#pend(legs, -1n);
     this.expiries.set(`expire:${transferId}`, `expire:${transferId}`);
     this.expectedEntries.set(`expire:${transferId}`, 0);
-    return this.#command(messageId, 'ledger.transfer.create', { transferId, code: 'withdrawal', legs, pending: { timeoutSeconds: 1 } }, 'hold-expiring', expected);
+    return this.#command(
+      messageId,
+      'ledger.transfer.create',
+      { transferId, code: 'withdrawal', legs, pending: { timeoutSeconds: 1 } },
+      'hold-expiring',
+      expected,
+    );
   }
 
   /** A multi-leg transfer through the ledger's command: USD and ETH from one rich user to another. */
   #commandTransfer(): Outgoing {
     const from = this.#pick(this.rich);
-    const to = this.rich[(this.rich.indexOf(from) + 1 + Math.floor(this.#random() * (this.rich.length - 1))) % this.rich.length]!;
+    const to =
+      this.rich[
+        (this.rich.indexOf(from) + 1 + Math.floor(this.#random() * (this.rich.length - 1))) % this.rich.length
+      ]!;
     const messageId = this.#id('cmd');
     const transferId = `xfer-${messageId}`;
     const legs = [
-      { debitAccountId: userAccountId(from, 'USD'), creditAccountId: userAccountId(to, 'USD'), asset: 'USD', amount: this.#amount(1, 5000).toString() },
-      { debitAccountId: userAccountId(to, 'ETH'), creditAccountId: userAccountId(from, 'ETH'), asset: 'ETH', amount: (10n ** 13n * this.#amount(1, 100)).toString() },
+      {
+        debitAccountId: userAccountId(from, 'USD'),
+        creditAccountId: userAccountId(to, 'USD'),
+        asset: 'USD',
+        amount: this.#amount(1, 5000).toString(),
+      },
+      {
+        debitAccountId: userAccountId(to, 'ETH'),
+        creditAccountId: userAccountId(from, 'ETH'),
+        asset: 'ETH',
+        amount: (10n ** 13n * this.#amount(1, 100)).toString(),
+      },
     ];
-    return this.#command(messageId, 'ledger.transfer.create', { transferId, code: 'trade', legs, metadata: { note: 'chaos' } }, 'command-transfer', this.#applied(transferId, legs, 'posted'));
+    return this.#command(
+      messageId,
+      'ledger.transfer.create',
+      { transferId, code: 'trade', legs, metadata: { note: 'chaos' } },
+      'command-transfer',
+      this.#applied(transferId, legs, 'posted'),
+    );
   }
 
   /** Posts (in full or in part) or voids a hold seen committed. */
@@ -485,16 +700,34 @@ export class Workload {
       if (partial) legs = [{ ...hold.legs[0]!, amount: (BigInt(hold.legs[0]!.amount) / 2n + 1n).toString() }];
       if (hold.family === 'payout' && !partial) {
         const messageId = this.#id('paid');
-        out = this.#event(messageId, 'payments.payout.completed', { payoutId: hold.upstreamId }, 'post', this.#applied(`${hold.id}:completed`, legs, 'posted'));
+        out = this.#event(
+          messageId,
+          'payments.payout.completed',
+          { payoutId: hold.upstreamId },
+          'post',
+          this.#applied(`${hold.id}:completed`, legs, 'posted'),
+        );
       } else if (hold.family === 'chain' && !partial) {
         const messageId = this.#id('wdok');
         const txHash = `0x${'cd'.repeat(32)}`;
-        out = this.#event(messageId, 'wallet.withdrawal.confirmed', { withdrawalId: hold.upstreamId, txHash }, 'post', this.#applied(`${hold.id}:confirmed`, legs, 'posted'));
+        out = this.#event(
+          messageId,
+          'wallet.withdrawal.confirmed',
+          { withdrawalId: hold.upstreamId, txHash },
+          'post',
+          this.#applied(`${hold.id}:confirmed`, legs, 'posted'),
+        );
       } else {
         const messageId = this.#id('post');
         const transferId = `post-${messageId}`;
         const data = { transferId, pendingId: hold.id, ...(partial ? { amount: legs[0]!.amount } : {}) };
-        out = this.#command(messageId, 'ledger.transfer.post', data, partial ? 'post-partial' : 'post', this.#applied(transferId, legs, 'posted'));
+        out = this.#command(
+          messageId,
+          'ledger.transfer.post',
+          data,
+          partial ? 'post-partial' : 'post',
+          this.#applied(transferId, legs, 'posted'),
+        );
       }
     } else {
       let transferId: string;
@@ -502,15 +735,31 @@ export class Workload {
       if (hold.family === 'payout') {
         messageId = this.#id('pofail');
         transferId = `${hold.id}:failed`;
-        out = this.#event(messageId, 'payments.payout.failed', { payoutId: hold.upstreamId, reason: 'bank refused' }, 'void', { kind: 'applied', transferId, event: `${transferId}:voided` });
+        out = this.#event(
+          messageId,
+          'payments.payout.failed',
+          { payoutId: hold.upstreamId, reason: 'bank refused' },
+          'void',
+          { kind: 'applied', transferId, event: `${transferId}:voided` },
+        );
       } else if (hold.family === 'chain') {
         messageId = this.#id('wdfail');
         transferId = `${hold.id}:failed`;
-        out = this.#event(messageId, 'wallet.withdrawal.failed', { withdrawalId: hold.upstreamId, reason: 'reverted' }, 'void', { kind: 'applied', transferId, event: `${transferId}:voided` });
+        out = this.#event(
+          messageId,
+          'wallet.withdrawal.failed',
+          { withdrawalId: hold.upstreamId, reason: 'reverted' },
+          'void',
+          { kind: 'applied', transferId, event: `${transferId}:voided` },
+        );
       } else {
         messageId = this.#id('void');
         transferId = `void-${messageId}`;
-        out = this.#command(messageId, 'ledger.transfer.void', { transferId, pendingId: hold.id }, 'void', { kind: 'applied', transferId, event: `${transferId}:voided` });
+        out = this.#command(messageId, 'ledger.transfer.void', { transferId, pendingId: hold.id }, 'void', {
+          kind: 'applied',
+          transferId,
+          event: `${transferId}:voided`,
+        });
       }
       this.expectedEntries.set(transferId, 0);
     }
@@ -528,8 +777,20 @@ export class Workload {
     const messageId = this.#id('again');
     const wantVoid = this.#random() < 0.5;
     return wantVoid
-      ? this.#command(messageId, 'ledger.transfer.void', { transferId: `void-${messageId}`, pendingId: resolution.hold.id }, `refused:${code}`, { kind: 'rejected', code })
-      : this.#command(messageId, 'ledger.transfer.post', { transferId: `post-${messageId}`, pendingId: resolution.hold.id }, `refused:${code}`, { kind: 'rejected', code });
+      ? this.#command(
+          messageId,
+          'ledger.transfer.void',
+          { transferId: `void-${messageId}`, pendingId: resolution.hold.id },
+          `refused:${code}`,
+          { kind: 'rejected', code },
+        )
+      : this.#command(
+          messageId,
+          'ledger.transfer.post',
+          { transferId: `post-${messageId}`, pendingId: resolution.hold.id },
+          `refused:${code}`,
+          { kind: 'rejected', code },
+        );
   }
 
   /** Well-formed messages the ledger must refuse, each with its reason. */
@@ -541,7 +802,13 @@ export class Workload {
       case 0: {
         const messageId = this.#id('poorsend');
         const amount = (poorFunding + this.#amount(1, 10_000)).toString();
-        return this.#event(messageId, 'gateway.send.requested', { sendId: messageId, fromUserId: poor, toUserId: rich, asset: 'USD', amount }, 'refused:insufficient_funds', { kind: 'rejected', code: 'insufficient_funds' });
+        return this.#event(
+          messageId,
+          'gateway.send.requested',
+          { sendId: messageId, fromUserId: poor, toUserId: rich, asset: 'USD', amount },
+          'refused:insufficient_funds',
+          { kind: 'rejected', code: 'insufficient_funds' },
+        );
       }
       case 1:
         return this.#trade(poor, 'refused:insufficient_funds', { kind: 'rejected', code: 'insufficient_funds' });
@@ -550,12 +817,24 @@ export class Workload {
       case 3: {
         // Unknown account: a user nobody registered.
         const messageId = this.#id('ghost');
-        return this.#event(messageId, 'gateway.send.requested', { sendId: messageId, fromUserId: rich, toUserId: `${this.#options.runId}-ghost`, asset: 'USD', amount: '10' }, 'refused:account_not_found', { kind: 'rejected', code: 'account_not_found' });
+        return this.#event(
+          messageId,
+          'gateway.send.requested',
+          { sendId: messageId, fromUserId: rich, toUserId: `${this.#options.runId}-ghost`, asset: 'USD', amount: '10' },
+          'refused:account_not_found',
+          { kind: 'rejected', code: 'account_not_found' },
+        );
       }
       case 4: {
         // Unknown asset: well-formed code, no such asset in the ledger.
         const messageId = this.#id('gbp');
-        return this.#event(messageId, 'payments.deposit.succeeded', { paymentId: `pay-${messageId}`, provider: 'stripe', userId: rich, asset: 'GBP', amount: '100' }, 'refused:unknown_asset', { kind: 'rejected', code: 'unknown_asset' });
+        return this.#event(
+          messageId,
+          'payments.deposit.succeeded',
+          { paymentId: `pay-${messageId}`, provider: 'stripe', userId: rich, asset: 'GBP', amount: '100' },
+          'refused:unknown_asset',
+          { kind: 'rejected', code: 'unknown_asset' },
+        );
       }
       case 5: {
         // A reused transfer id with other content: a conflict, never an overwrite.
@@ -576,28 +855,92 @@ export class Workload {
       }
       case 6: {
         const messageId = this.#id('nohold');
-        return this.#command(messageId, 'ledger.transfer.post', { transferId: `post-${messageId}`, pendingId: `${this.#options.runId}-nosuchhold` }, 'refused:hold_not_found', { kind: 'rejected', code: 'hold_not_found' });
+        return this.#command(
+          messageId,
+          'ledger.transfer.post',
+          { transferId: `post-${messageId}`, pendingId: `${this.#options.runId}-nosuchhold` },
+          'refused:hold_not_found',
+          { kind: 'rejected', code: 'hold_not_found' },
+        );
       }
       case 7: {
         // A hold kept open: a post beyond its amount, or a partial post of a multi-leg hold.
         const hold = this.#holdsOpen.length === 0 ? undefined : this.#pick(this.#holdsOpen);
         const messageId = this.#id('badpost');
         if (hold === undefined) {
-          return this.#command(messageId, 'ledger.transfer.create', { transferId: `same-${messageId}`, code: 'send', legs: [{ debitAccountId: userAccountId(rich, 'USD'), creditAccountId: userAccountId(rich, 'USD'), asset: 'USD', amount: '5' }] }, 'refused:same_account', { kind: 'rejected', code: 'same_account' });
+          return this.#command(
+            messageId,
+            'ledger.transfer.create',
+            {
+              transferId: `same-${messageId}`,
+              code: 'send',
+              legs: [
+                {
+                  debitAccountId: userAccountId(rich, 'USD'),
+                  creditAccountId: userAccountId(rich, 'USD'),
+                  asset: 'USD',
+                  amount: '5',
+                },
+              ],
+            },
+            'refused:same_account',
+            { kind: 'rejected', code: 'same_account' },
+          );
         }
         const code = hold.legs.length === 1 ? 'post_amount_exceeds_hold' : 'partial_post_of_multi_leg_hold';
         const amount = hold.legs.length === 1 ? (BigInt(hold.legs[0]!.amount) + 1n).toString() : '1';
-        return this.#command(messageId, 'ledger.transfer.post', { transferId: `post-${messageId}`, pendingId: hold.id, amount }, `refused:${code}`, { kind: 'rejected', code });
+        return this.#command(
+          messageId,
+          'ledger.transfer.post',
+          { transferId: `post-${messageId}`, pendingId: hold.id, amount },
+          `refused:${code}`,
+          { kind: 'rejected', code },
+        );
       }
       case 8: {
         const messageId = this.#id('same');
-        return this.#command(messageId, 'ledger.transfer.create', { transferId: `same-${messageId}`, code: 'send', legs: [{ debitAccountId: userAccountId(rich, 'EUR'), creditAccountId: userAccountId(rich, 'EUR'), asset: 'EUR', amount: '5' }] }, 'refused:same_account', { kind: 'rejected', code: 'same_account' });
+        return this.#command(
+          messageId,
+          'ledger.transfer.create',
+          {
+            transferId: `same-${messageId}`,
+            code: 'send',
+            legs: [
+              {
+                debitAccountId: userAccountId(rich, 'EUR'),
+                creditAccountId: userAccountId(rich, 'EUR'),
+                asset: 'EUR',
+                amount: '5',
+              },
+            ],
+          },
+          'refused:same_account',
+          { kind: 'rejected', code: 'same_account' },
+        );
       }
       default: {
         // Metadata within the schema (16 keys of 256 characters) but above the ledger's 4 KiB.
         const messageId = this.#id('meta');
         const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`key${i}`, 'm'.repeat(256)]));
-        return this.#command(messageId, 'ledger.transfer.create', { transferId: `meta-${messageId}`, code: 'send', metadata, legs: [{ debitAccountId: userAccountId(rich, 'USD'), creditAccountId: systemAccountId('fees', 'USD'), asset: 'USD', amount: '5' }] }, 'refused:metadata_too_large', { kind: 'rejected', code: 'metadata_too_large' });
+        return this.#command(
+          messageId,
+          'ledger.transfer.create',
+          {
+            transferId: `meta-${messageId}`,
+            code: 'send',
+            metadata,
+            legs: [
+              {
+                debitAccountId: userAccountId(rich, 'USD'),
+                creditAccountId: systemAccountId('fees', 'USD'),
+                asset: 'USD',
+                amount: '5',
+              },
+            ],
+          },
+          'refused:metadata_too_large',
+          { kind: 'rejected', code: 'metadata_too_large' },
+        );
       }
     }
   }
@@ -616,28 +959,81 @@ export class Workload {
     const messageId = this.#id('again');
     const envelope = JSON.parse(original.body.toString('utf8')) as { id: string };
     envelope.id = messageId;
-    const expected = original.expected.kind === 'applied' ? { kind: 'applied' as const, ...(original.expected.transferId === undefined ? {} : { transferId: original.expected.transferId }) } : original.expected;
-    return this.#record({ ...original, messageId, body: Buffer.from(JSON.stringify(envelope)), label: 'same-fact', expected });
+    const expected =
+      original.expected.kind === 'applied'
+        ? {
+            kind: 'applied' as const,
+            ...(original.expected.transferId === undefined ? {} : { transferId: original.expected.transferId }),
+          }
+        : original.expected;
+    return this.#record({
+      ...original,
+      messageId,
+      body: Buffer.from(JSON.stringify(envelope)),
+      label: 'same-fact',
+      expected,
+    });
   }
 
   /** Malformed messages of every class, in turn: each must end in the dead-letter queue with its reason. */
   #malformed(index: number): Outgoing {
     const messageId = this.#id('bad');
     const user = this.#pick(this.rich);
-    const deposit = (amount: string) => JSON.stringify({ id: messageId, type: 'payments.deposit.succeeded', version: 1, data: { paymentId: `pay-${messageId}`, provider: 'stripe', userId: user, asset: 'USD', amount } });
+    const deposit = (amount: string) =>
+      JSON.stringify({
+        id: messageId,
+        type: 'payments.deposit.succeeded',
+        version: 1,
+        data: { paymentId: `pay-${messageId}`, provider: 'stripe', userId: user, asset: 'USD', amount },
+      });
     const classes: [string, string | Buffer, string][] = [
       ['not_json', `{"id": "${messageId}", "type": "payments.deposit.succeeded", `, 'malformed_json'],
       ['binary', Buffer.from([0xff, 0xfe, 0x00, 0x81, 0x13, 0x37]), 'malformed_json'],
       ['empty', '', 'malformed_json'],
       ['no_envelope', JSON.stringify([1, 2, 3]), 'invalid_schema'],
-      ['wrong_schema', JSON.stringify({ id: messageId, type: 'gateway.send.requested', version: 1, data: { sendId: messageId, fromUserId: user } }), 'invalid_schema'],
-      ['extra_field', JSON.stringify({ id: messageId, type: 'gateway.user.registered', version: 1, data: { userId: user, admin: true } }), 'invalid_schema'],
+      [
+        'wrong_schema',
+        JSON.stringify({
+          id: messageId,
+          type: 'gateway.send.requested',
+          version: 1,
+          data: { sendId: messageId, fromUserId: user },
+        }),
+        'invalid_schema',
+      ],
+      [
+        'extra_field',
+        JSON.stringify({
+          id: messageId,
+          type: 'gateway.user.registered',
+          version: 1,
+          data: { userId: user, admin: true },
+        }),
+        'invalid_schema',
+      ],
       ['negative_amount', deposit('-500'), 'invalid_schema'],
       ['fractional_amount', deposit('12.50'), 'invalid_schema'],
       ['amount_79_digits', deposit(`1${'0'.repeat(78)}`), 'invalid_schema'],
-      ['number_amount', JSON.stringify({ id: messageId, type: 'payments.deposit.succeeded', version: 1, data: { paymentId: `pay-${messageId}`, provider: 'stripe', userId: user, asset: 'USD', amount: 100 } }), 'invalid_schema'],
-      ['unknown_type', JSON.stringify({ id: messageId, type: 'ledger.transfer.steal', version: 1, data: {} }), 'unknown_type'],
-      ['too_large', deposit('1').replace('"data"', `"padding":"${'x'.repeat(this.#options.maxMessageBytes)}","data"`), 'message_too_large'],
+      [
+        'number_amount',
+        JSON.stringify({
+          id: messageId,
+          type: 'payments.deposit.succeeded',
+          version: 1,
+          data: { paymentId: `pay-${messageId}`, provider: 'stripe', userId: user, asset: 'USD', amount: 100 },
+        }),
+        'invalid_schema',
+      ],
+      [
+        'unknown_type',
+        JSON.stringify({ id: messageId, type: 'ledger.transfer.steal', version: 1, data: {} }),
+        'unknown_type',
+      ],
+      [
+        'too_large',
+        deposit('1').replace('"data"', `"padding":"${'x'.repeat(this.#options.maxMessageBytes)}","data"`),
+        'message_too_large',
+      ],
     ];
     const [label, body, reason] = classes[index % classes.length]!;
     return this.#record({
