@@ -50,13 +50,14 @@ void describe('the ledger under faults (chaos)', () => {
   void it(
     'loses nothing and duplicates nothing through kills, a broker restart and dropped connections',
     { timeout: 240_000 },
-    async () => {
+    async (t) => {
       const brokerRestart = process.env.CHAOS_SKIP_BROKER_RESTART === '1' ? [] : ['--restart-broker'];
       const { code, summary, stderr } = await runChaosProcess(
         ['--transfers', '20000', '--kills', '3', ...brokerRestart],
         230_000,
       );
       const context = `summary ${JSON.stringify(summary)}\n${stderr.slice(-4000)}`;
+      t.diagnostic(`summary ${JSON.stringify(summary)}`);
       assert.equal(summary.lost, 0, context);
       assert.equal(summary.duplicated, 0, context);
       assert.equal(summary.mismatched, 0, context);
@@ -72,7 +73,7 @@ void describe('the ledger under faults (chaos)', () => {
     },
   );
 
-  void it('fails when the ledger acks before it commits (honesty check)', { timeout: 120_000 }, async () => {
+  void it('fails when the ledger acks before it commits (honesty check)', { timeout: 120_000 }, async (t) => {
     const { code, summary, stderr } = await runChaosProcess(
       // Unpaced: the service always has a backlog, so every SIGKILL lands while it holds acked, uncommitted messages.
       [
@@ -95,6 +96,7 @@ void describe('the ledger under faults (chaos)', () => {
       110_000,
     );
     const context = `summary ${JSON.stringify(summary)}\n${stderr.slice(-4000)}`;
+    t.diagnostic(`summary ${JSON.stringify(summary)}`);
     assert.ok(summary.kills >= 3, context);
     assert.ok(summary.lost > 0, context);
     assert.equal(summary.ok, false, context);
