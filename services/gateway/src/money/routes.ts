@@ -47,6 +47,9 @@ const TransferView = Type.Object({
   ),
 });
 
+/** Routes without parameters refuse unknown ones rather than ignore them (e.g. ?userId=). */
+const NoQuery = Type.Object({}, { additionalProperties: false });
+
 const SendBody = Type.Object(
   {
     toEmail: Email,
@@ -79,7 +82,8 @@ export function registerMoneyRoutes(app: HttpServer, deps: { money: MoneyService
         summary: 'My balances',
         tags,
         security: bearerSecurity,
-        response: { 200: Type.Object({ balances: Type.Array(BalanceView) }), ...problemResponses(401, 429) },
+        querystring: NoQuery,
+        response: { 200: Type.Object({ balances: Type.Array(BalanceView) }), ...problemResponses(400, 401, 429) },
       },
     },
     async (request) => ({ balances: await money.balances(userOf(request).summary.userId) }),
