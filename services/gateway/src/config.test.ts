@@ -17,7 +17,9 @@ test('every missing secret is named at once', () => {
     () => loadGatewayConfig({}),
     (error: unknown) =>
       error instanceof ConfigError &&
-      ['AUTH_API_KEY', 'TRANSACTIONS_API_KEY', 'JWT_PRIVATE_KEY'].every((name) => error.problems.some((problem) => problem.startsWith(`${name} is required`))),
+      ['AUTH_API_KEY', 'TRANSACTIONS_API_KEY', 'JWT_PRIVATE_KEY'].every((name) =>
+        error.problems.some((problem) => problem.startsWith(`${name} is required`)),
+      ),
   );
 });
 
@@ -33,13 +35,18 @@ test('the signing key may be a PEM with \\n escapes or a private JWK; other keys
   assert.equal(parseSigningKey(text.replace(/\n/g, '\\n')).publicKey.asymmetricKeyType, 'ed25519');
   const jwk = JSON.stringify(generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }));
   assert.equal(parseSigningKey(jwk).privateKey.asymmetricKeyType, 'ed25519');
-  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  assert.throws(() => loadGatewayConfig({ ...required, JWT_PRIVATE_KEY: rsa }), (error: unknown) => {
-    assert.ok(error instanceof ConfigError);
-    assert.match(error.message, /JWT_PRIVATE_KEY is invalid: expected an Ed25519 key/);
-    assert.equal(error.message.includes('PRIVATE KEY-----'), false);
-    return true;
-  });
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  assert.throws(
+    () => loadGatewayConfig({ ...required, JWT_PRIVATE_KEY: rsa }),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /JWT_PRIVATE_KEY is invalid: expected an Ed25519 key/);
+      assert.equal(error.message.includes('PRIVATE KEY-----'), false);
+      return true;
+    },
+  );
   const publicJwk = JSON.stringify(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }));
   assert.throws(() => parseSigningKey(publicJwk), /private key/);
 });
@@ -47,7 +54,14 @@ test('the signing key may be a PEM with \\n escapes or a private JWK; other keys
 test('short API keys are refused; every key is documented and secrets are flagged', () => {
   assert.throws(() => loadGatewayConfig({ ...required, AUTH_API_KEY: 'short' }), /AUTH_API_KEY is invalid/);
   for (const [name, key] of Object.entries(gatewayConfigSpec)) assert.ok(key.doc.length > 10, name);
-  for (const name of ['AUTH_API_KEY', 'TRANSACTIONS_API_KEY', 'JWT_PRIVATE_KEY', 'GATEWAY_DATABASE_URL', 'REDIS_URL', 'RABBITMQ_URL']) {
+  for (const name of [
+    'AUTH_API_KEY',
+    'TRANSACTIONS_API_KEY',
+    'JWT_PRIVATE_KEY',
+    'GATEWAY_DATABASE_URL',
+    'REDIS_URL',
+    'RABBITMQ_URL',
+  ]) {
     assert.equal((gatewayConfigSpec as Record<string, { secret?: boolean }>)[name]?.secret, true, name);
   }
   assert.ok(describeConfig(gatewayConfigSpec).some((line) => line.startsWith('JWT_PRIVATE_KEY (required)')));

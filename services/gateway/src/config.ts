@@ -73,7 +73,11 @@ export const gatewayConfigSpec = {
     secret: true,
     doc: 'the API key this service presents to the auth service (x-api-key); create one with `npm run -w @t50/auth keys -- create gateway`',
   },
-  TRANSACTIONS_URL: { parse: url, default: 'http://127.0.0.1:4002', doc: 'base URL of the transactions service (ledger)' },
+  TRANSACTIONS_URL: {
+    parse: url,
+    default: 'http://127.0.0.1:4002',
+    doc: 'base URL of the transactions service (ledger)',
+  },
   TRANSACTIONS_API_KEY: {
     parse: apiKey,
     secret: true,
@@ -112,11 +116,27 @@ export const gatewayConfigSpec = {
     doc: 'how long hot user data (profile summary, tier) stays in Redis; every change also deletes it at once',
   },
   RATE_LIMIT_WINDOW_SECONDS: { parse: integer(1, 86_400), default: 60, doc: 'length of each fixed rate-limit window' },
-  RATE_LIMIT_LOGIN_PER_ADDRESS: { parse: integer(1, 1_000_000), default: 30, doc: 'login attempts per client address per window' },
+  RATE_LIMIT_LOGIN_PER_ADDRESS: {
+    parse: integer(1, 1_000_000),
+    default: 30,
+    doc: 'login attempts per client address per window',
+  },
   RATE_LIMIT_LOGIN_PER_EMAIL: { parse: integer(1, 1_000_000), default: 10, doc: 'login attempts per email per window' },
-  RATE_LIMIT_REGISTER_PER_ADDRESS: { parse: integer(1, 1_000_000), default: 10, doc: 'registrations per client address per window' },
-  RATE_LIMIT_MONEY_PER_USER: { parse: integer(1, 1_000_000), default: 60, doc: 'money requests (balances, history, sends) per user per window' },
-  RATE_LIMIT_MONEY_PER_ADDRESS: { parse: integer(1, 1_000_000), default: 120, doc: 'money requests per client address per window' },
+  RATE_LIMIT_REGISTER_PER_ADDRESS: {
+    parse: integer(1, 1_000_000),
+    default: 10,
+    doc: 'registrations per client address per window',
+  },
+  RATE_LIMIT_MONEY_PER_USER: {
+    parse: integer(1, 1_000_000),
+    default: 60,
+    doc: 'money requests (balances, history, sends) per user per window',
+  },
+  RATE_LIMIT_MONEY_PER_ADDRESS: {
+    parse: integer(1, 1_000_000),
+    default: 120,
+    doc: 'money requests per client address per window',
+  },
   OUTBOX_POLL_INTERVAL_MS: {
     parse: integer(50, 600_000),
     default: 1000,

@@ -47,11 +47,7 @@ export interface Failure {
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: Failure };
 
 export const succeed = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T>(
-  error: GatewayError,
-  detail?: string,
-  extensions?: Record<string, unknown>,
-): Result<T> => ({
+export const fail = <T>(error: GatewayError, detail?: string, extensions?: Record<string, unknown>): Result<T> => ({
   ok: false,
   failure: {
     error,
@@ -127,12 +123,19 @@ export function toProblem(failure: Failure): HttpProblem {
     ...failure.extensions,
     ...(failure.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: failure.retryAfterSeconds }),
   };
-  return new HttpProblem(errorToStatus[failure.error], failure.error, errorToTitle[failure.error], failure.detail, extensions);
+  return new HttpProblem(
+    errorToStatus[failure.error],
+    failure.error,
+    errorToTitle[failure.error],
+    failure.detail,
+    extensions,
+  );
 }
 
 /** Unwraps a result in a route: the value, or the failure thrown as its problem document. */
 export function valueOr<T>(result: Result<T>, reply?: { header(name: string, value: string): unknown }): T {
   if (result.ok) return result.value;
-  if (result.failure.retryAfterSeconds !== undefined) reply?.header('retry-after', String(result.failure.retryAfterSeconds));
+  if (result.failure.retryAfterSeconds !== undefined)
+    reply?.header('retry-after', String(result.failure.retryAfterSeconds));
   throw toProblem(result.failure);
 }

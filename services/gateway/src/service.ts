@@ -93,7 +93,8 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
 
   const auth = deps.auth ?? createAuthClient({ baseUrl: config.AUTH_SERVICE_URL, apiKey: config.AUTH_API_KEY });
   const transactions =
-    deps.transactions ?? createTransactionsClient({ baseUrl: config.TRANSACTIONS_URL, apiKey: config.TRANSACTIONS_API_KEY });
+    deps.transactions ??
+    createTransactionsClient({ baseUrl: config.TRANSACTIONS_URL, apiKey: config.TRANSACTIONS_API_KEY });
 
   await transport.declareExchange(exchanges.events);
   const outbox = createOutboxRelay({ db, transport, logger, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS });

@@ -70,7 +70,8 @@ describe('every route with every tier, an operator, and no token', () => {
         } else if (want === 403) {
           assert.equal(reply.status, 403, label);
           assert.ok(['tier_too_low', 'forbidden'].includes(String(reply.body?.code)), label);
-          if (reply.body?.code === 'tier_too_low') assert.equal(reply.body.requiredTier, (rule.access as { minimumTier: Tier }).minimumTier);
+          if (reply.body?.code === 'tier_too_low')
+            assert.equal(reply.body.requiredTier, (rule.access as { minimumTier: Tier }).minimumTier);
         } else {
           assert.notEqual(reply.status, 403, label);
           assert.ok(!['unauthenticated', 'invalid_token'].includes(String(reply.body?.code)), label);

@@ -14,9 +14,7 @@ import type { AccessClaims } from '../sessions/tokens';
 import { atLeast, type Tier } from './tiers';
 
 export type Access =
-  | { readonly kind: 'public' }
-  | { readonly kind: 'user'; readonly minimumTier: Tier }
-  | { readonly kind: 'operator' };
+  { readonly kind: 'public' } | { readonly kind: 'user'; readonly minimumTier: Tier } | { readonly kind: 'operator' };
 
 /** Which rate limits a route counts against (config: RATE_LIMIT_*). */
 export type LimitClass = 'register' | 'login' | 'money';
@@ -110,7 +108,10 @@ export function installAccessControl(
     const header = request.headers.authorization;
     if (header === undefined || header === '') {
       void reply.header('www-authenticate', 'Bearer');
-      throw toProblem({ error: GatewayError.Unauthenticated, detail: 'Send an access token: Authorization: Bearer <token>.' });
+      throw toProblem({
+        error: GatewayError.Unauthenticated,
+        detail: 'Send an access token: Authorization: Bearer <token>.',
+      });
     }
     const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(header);
     const authenticated = match?.[1] === undefined ? undefined : await sessions.authenticate(match[1]);
@@ -127,7 +128,8 @@ export function installAccessControl(
     request.log = request.log.child({ userId: summary.userId });
 
     if (rule.access.kind === 'operator') {
-      if (summary.role !== 'operator') throw new HttpProblem(403, GatewayError.Forbidden, errorToTitle[GatewayError.Forbidden], 'Operators only.');
+      if (summary.role !== 'operator')
+        throw new HttpProblem(403, GatewayError.Forbidden, errorToTitle[GatewayError.Forbidden], 'Operators only.');
       return;
     }
     if (!atLeast(summary.tier, rule.access.minimumTier)) {
@@ -149,19 +151,31 @@ export function installAccessControl(
     let checks: Limit[];
     switch (rule.limit) {
       case 'register':
-        checks = [{ scope: 'register-address', subject: address, max: limits.registerPerAddress, windowSeconds: window }];
+        checks = [
+          { scope: 'register-address', subject: address, max: limits.registerPerAddress, windowSeconds: window },
+        ];
         break;
       case 'login': {
         const email = (request.body as { email?: unknown } | undefined)?.email;
         checks = [{ scope: 'login-address', subject: address, max: limits.loginPerAddress, windowSeconds: window }];
         if (typeof email === 'string') {
-          checks.push({ scope: 'login-email', subject: email.trim().toLowerCase(), max: limits.loginPerEmail, windowSeconds: window });
+          checks.push({
+            scope: 'login-email',
+            subject: email.trim().toLowerCase(),
+            max: limits.loginPerEmail,
+            windowSeconds: window,
+          });
         }
         break;
       }
       case 'money':
         checks = [
-          { scope: 'money-user', subject: userOf(request).summary.userId, max: limits.moneyPerUser, windowSeconds: window },
+          {
+            scope: 'money-user',
+            subject: userOf(request).summary.userId,
+            max: limits.moneyPerUser,
+            windowSeconds: window,
+          },
           { scope: 'money-address', subject: address, max: limits.moneyPerAddress, windowSeconds: window },
         ];
         break;
@@ -185,6 +199,8 @@ export function assertEveryRouteHasARule(servedRoutes: readonly string[]): void 
   const missing = [...served].filter((route) => routePolicy[route] === undefined);
   const stale = Object.keys(routePolicy).filter((route) => !served.has(route));
   if (missing.length > 0 || stale.length > 0) {
-    throw new Error(`access policy out of date: no rule for [${missing.join(', ')}]; no route for [${stale.join(', ')}]`);
+    throw new Error(
+      `access policy out of date: no rule for [${missing.join(', ')}]; no route for [${stale.join(', ')}]`,
+    );
   }
 }

@@ -44,9 +44,21 @@ export interface AuditEntry {
 }
 
 export async function auditTrailOf(db: Queryable, userId: string, limit = 500): Promise<AuditEntry[]> {
-  const rows = await db.query<{ seq: string; actor_id: string | null; action: string; detail: Record<string, unknown>; at: Date }>(
-    'select seq, actor_id, action, detail, at from audit_log where user_id = $1 order by seq limit $2',
-    [userId, limit],
-  );
-  return rows.map((row) => ({ seq: row.seq, actorId: row.actor_id, action: row.action, detail: row.detail, at: row.at }));
+  const rows = await db.query<{
+    seq: string;
+    actor_id: string | null;
+    action: string;
+    detail: Record<string, unknown>;
+    at: Date;
+  }>('select seq, actor_id, action, detail, at from audit_log where user_id = $1 order by seq limit $2', [
+    userId,
+    limit,
+  ]);
+  return rows.map((row) => ({
+    seq: row.seq,
+    actorId: row.actor_id,
+    action: row.action,
+    detail: row.detail,
+    at: row.at,
+  }));
 }

@@ -9,8 +9,18 @@ import { createJsonCaller, DependencyError, problemCode, type JsonReply } from '
 export interface AuthClient {
   createCredential(email: string, password: string): Promise<Result<{ userId: string; email: string }>>;
   authenticate(email: string, password: string, clientAddress: string): Promise<Result<{ userId: string }>>;
-  changePassword(userId: string, currentPassword: string, newPassword: string, clientAddress: string): Promise<Result<null>>;
-  changeEmail(userId: string, password: string, email: string, clientAddress: string): Promise<Result<{ email: string }>>;
+  changePassword(
+    userId: string,
+    currentPassword: string,
+    newPassword: string,
+    clientAddress: string,
+  ): Promise<Result<null>>;
+  changeEmail(
+    userId: string,
+    password: string,
+    email: string,
+    clientAddress: string,
+  ): Promise<Result<{ email: string }>>;
   deleteCredential(userId: string): Promise<Result<null>>;
   ping(): Promise<boolean>;
 }

@@ -29,7 +29,11 @@ export function createJsonCaller(options: {
   const timeoutMs = options.timeoutMs ?? 10_000;
   return {
     async call(method, path, callOptions = {}) {
-      const headers: Record<string, string> = { 'x-api-key': options.apiKey, accept: 'application/json', ...callOptions.headers };
+      const headers: Record<string, string> = {
+        'x-api-key': options.apiKey,
+        accept: 'application/json',
+        ...callOptions.headers,
+      };
       propagation.inject(context.active(), headers);
       let payload: string | undefined;
       if (callOptions.body !== undefined) {

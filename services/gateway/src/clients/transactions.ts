@@ -31,19 +31,29 @@ export interface EntriesQuery {
 
 export type CreateTransferOutcome =
   | { readonly ok: true; readonly transfer: TransferView; readonly duplicate: boolean }
-  | { readonly ok: false; /** A RejectionCode, or another problem code of the ledger. */
-  readonly code: string; readonly detail: string };
+  | {
+      readonly ok: false; /** A RejectionCode, or another problem code of the ledger. */
+      readonly code: string;
+      readonly detail: string;
+    };
 
 export interface TransactionsClient {
   accountsOf(ownerId: string): Promise<AccountView[]>;
   /** Undefined when the account does not exist. */
-  entries(accountId: string, query: EntriesQuery): Promise<{ entries: EntryView[]; nextCursor: string | null } | undefined>;
+  entries(
+    accountId: string,
+    query: EntriesQuery,
+  ): Promise<{ entries: EntryView[]; nextCursor: string | null } | undefined>;
   transfer(transferId: string): Promise<TransferView | undefined>;
   createTransfer(envelopeId: string, request: TransferRequest): Promise<CreateTransferOutcome>;
   ping(): Promise<boolean>;
 }
 
-export function createTransactionsClient(options: { baseUrl: string; apiKey: string; timeoutMs?: number }): TransactionsClient {
+export function createTransactionsClient(options: {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs?: number;
+}): TransactionsClient {
   const caller = createJsonCaller(options);
   const unexpected = (status: number, body: unknown) =>
     new DependencyError('transactions', status, problemCode(body) ?? 'unexpected answer');
@@ -59,7 +69,10 @@ export function createTransactionsClient(options: { baseUrl: string; apiKey: str
         const value = query[name];
         if (value !== undefined) search.set(name, value);
       }
-      const reply = await caller.call('GET', `/v1/accounts/${encodeURIComponent(accountId)}/entries?${search.toString()}`);
+      const reply = await caller.call(
+        'GET',
+        `/v1/accounts/${encodeURIComponent(accountId)}/entries?${search.toString()}`,
+      );
       if (reply.status === 404) return undefined;
       if (reply.status !== 200) throw unexpected(reply.status, reply.body);
       return reply.body as { entries: EntryView[]; nextCursor: string | null };
@@ -81,7 +94,11 @@ export function createTransactionsClient(options: { baseUrl: string; apiKey: str
       }
       if (reply.status === 404 || reply.status === 409 || reply.status === 422) {
         const detail = (reply.body as { detail?: unknown }).detail;
-        return { ok: false, code: problemCode(reply.body) ?? 'unknown', detail: typeof detail === 'string' ? detail : '' };
+        return {
+          ok: false,
+          code: problemCode(reply.body) ?? 'unknown',
+          detail: typeof detail === 'string' ? detail : '',
+        };
       }
       throw unexpected(reply.status, reply.body);
     },

@@ -11,7 +11,11 @@ export const Email = Type.String({
   examples: ['ada@example.com'],
 });
 
-export const Password = Type.String({ minLength: 1, maxLength: 1024, description: 'The password as the user typed it' });
+export const Password = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  description: 'The password as the user typed it',
+});
 
 export const NewPassword = Type.String({
   minLength: 1,
@@ -31,7 +35,12 @@ export const UserSummaryView = Type.Object(
     role: Type.Union([Type.Literal('user'), Type.Literal('operator')]),
     kyc: Type.Object({
       level1: Type.Boolean(),
-      level2: Type.Union([Type.Literal('none'), Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected')]),
+      level2: Type.Union([
+        Type.Literal('none'),
+        Type.Literal('pending'),
+        Type.Literal('approved'),
+        Type.Literal('rejected'),
+      ]),
     }),
     createdAt: Type.String({ format: 'date-time' }),
   },

@@ -42,11 +42,17 @@ async function tierOf(user: SignedInUser): Promise<string> {
 async function ledgerAssets(user: SignedInUser): Promise<string[]> {
   const reply = await h.call('GET', '/v1/accounts', { token: user.token });
   assert.equal(reply.status, 200);
-  return (reply.body?.balances as { asset: string; balance: string }[]).map((balance) => `${balance.asset}=${balance.balance}`).sort();
+  return (reply.body?.balances as { asset: string; balance: string }[])
+    .map((balance) => `${balance.asset}=${balance.balance}`)
+    .sort();
 }
 
 async function upload(user: SignedInUser, content: Buffer, contentType = 'application/octet-stream') {
-  return h.call('POST', '/v1/kyc/documents', { token: user.token, body: content, headers: { 'content-type': contentType } });
+  return h.call('POST', '/v1/kyc/documents', {
+    token: user.token,
+    body: content,
+    headers: { 'content-type': contentType },
+  });
 }
 
 async function submitLevel2(user: SignedInUser) {
@@ -54,7 +60,13 @@ async function submitLevel2(user: SignedInUser) {
   assert.equal(uploaded.status, 201, uploaded.text);
   return h.call('POST', '/v1/kyc/level2', {
     token: user.token,
-    body: { documentType: 'passport', documentNumber: 'P1234567', issuingCountry: 'GB', expiryDate: '2031-01-31', documentId: uploaded.body?.documentId },
+    body: {
+      documentType: 'passport',
+      documentNumber: 'P1234567',
+      issuingCountry: 'GB',
+      expiryDate: '2031-01-31',
+      documentId: uploaded.body?.documentId,
+    },
   });
 }
 
@@ -89,13 +101,19 @@ describe('register -> KYC 1 -> KYC 2 -> approval', () => {
     const review = await h.call('GET', `/v1/operator/kyc/${submission.submissionId}`, { token: operatorToken });
     assert.equal(review.status, 200);
     assert.equal((review.body?.level1 as { firstName: string }).firstName, 'Ada');
-    assert.deepEqual(review.body?.document, { documentId: second.body?.documentId, mediaType: 'image/jpeg', sizeBytes: jpeg.length });
+    assert.deepEqual(review.body?.document, {
+      documentId: second.body?.documentId,
+      mediaType: 'image/jpeg',
+      sizeBytes: jpeg.length,
+    });
     const file = await h.call('GET', `/v1/operator/kyc/${submission.submissionId}/document`, { token: operatorToken });
     assert.equal(file.status, 200);
     assert.equal(file.headers['content-type'], 'image/jpeg');
     assert.deepEqual(file.rawPayload, jpeg);
 
-    const approved = await h.call('POST', `/v1/operator/kyc/${submission.submissionId}/approve`, { token: operatorToken });
+    const approved = await h.call('POST', `/v1/operator/kyc/${submission.submissionId}/approve`, {
+      token: operatorToken,
+    });
     assert.equal(approved.status, 200, approved.text);
     assert.equal(approved.body?.status, 'approved');
     assert.equal(await tierOf(user), 'full');
@@ -106,7 +124,9 @@ describe('register -> KYC 1 -> KYC 2 -> approval', () => {
     assert.equal(again.body?.code, 'kyc_submission_not_pending');
 
     const actions = (
-      await h.db.query<{ action: string }>('select action from audit_log where user_id = $1 order by seq', [user.userId])
+      await h.db.query<{ action: string }>('select action from audit_log where user_id = $1 order by seq', [
+        user.userId,
+      ])
     ).map((row) => row.action);
     assert.deepEqual(actions, [
       'profile.created',
@@ -145,10 +165,16 @@ describe('KYC rules', () => {
     const user = await h.register(undefined, { waitForAccounts: false });
     const today = new Date();
     const seventeen = `${today.getUTCFullYear() - 17}-01-01`;
-    const young = await h.call('POST', '/v1/kyc/level1', { token: user.token, body: { ...level1, dateOfBirth: seventeen } });
+    const young = await h.call('POST', '/v1/kyc/level1', {
+      token: user.token,
+      body: { ...level1, dateOfBirth: seventeen },
+    });
     assert.equal(young.status, 400);
     assert.equal(young.body?.code, 'too_young');
-    const unreal = await h.call('POST', '/v1/kyc/level1', { token: user.token, body: { ...level1, dateOfBirth: '2001-02-30' } });
+    const unreal = await h.call('POST', '/v1/kyc/level1', {
+      token: user.token,
+      body: { ...level1, dateOfBirth: '2001-02-30' },
+    });
     assert.equal(unreal.status, 400);
     const [row] = await h.db.query('select 1 from kyc_level1 where user_id = $1', [user.userId]);
     assert.equal(row, undefined);
@@ -194,10 +220,23 @@ describe('KYC rules', () => {
     const stranger = await h.register(undefined, { waitForAccounts: false });
     await h.setTier(user.userId, 'basic');
     const uploaded = await upload(user, png);
-    const body = { documentType: 'id_card', documentNumber: 'ID-998877', issuingCountry: 'DE', expiryDate: '2030-05-01', documentId: uploaded.body?.documentId };
-    assert.equal((await h.call('POST', '/v1/kyc/level2', { token: user.token, body })).body?.code, 'kyc_level1_required');
+    const body = {
+      documentType: 'id_card',
+      documentNumber: 'ID-998877',
+      issuingCountry: 'DE',
+      expiryDate: '2030-05-01',
+      documentId: uploaded.body?.documentId,
+    };
+    assert.equal(
+      (await h.call('POST', '/v1/kyc/level2', { token: user.token, body })).body?.code,
+      'kyc_level1_required',
+    );
     assert.equal((await h.call('POST', '/v1/kyc/level1', { token: user.token, body: level1 })).status, 200);
-    assert.equal((await h.call('POST', '/v1/kyc/level2', { token: user.token, body: { ...body, expiryDate: '2020-01-01' } })).body?.code, 'document_expired');
+    assert.equal(
+      (await h.call('POST', '/v1/kyc/level2', { token: user.token, body: { ...body, expiryDate: '2020-01-01' } })).body
+        ?.code,
+      'document_expired',
+    );
     // Another user cannot cite this user's document.
     assert.equal((await h.call('POST', '/v1/kyc/level1', { token: stranger.token, body: level1 })).status, 200);
     const theft = await h.call('POST', '/v1/kyc/level2', { token: stranger.token, body });

@@ -35,14 +35,21 @@ const Level1Body = Type.Object(
   {
     firstName: Text(100),
     lastName: Text(100),
-    dateOfBirth: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD; the user must be 18 or older' }),
+    dateOfBirth: Type.String({
+      pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+      description: 'YYYY-MM-DD; the user must be 18 or older',
+    }),
     address: AddressSchema,
     phone: Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$', description: 'E.164, e.g. +4930123456' }),
   },
   { additionalProperties: false },
 );
 
-const DocumentTypeSchema = Type.Union([Type.Literal('passport'), Type.Literal('id_card'), Type.Literal('driving_licence')]);
+const DocumentTypeSchema = Type.Union([
+  Type.Literal('passport'),
+  Type.Literal('id_card'),
+  Type.Literal('driving_licence'),
+]);
 
 const Level2Body = Type.Object(
   {
@@ -84,7 +91,10 @@ const DocumentView = Type.Object({
   mediaType: Type.String(),
   sizeBytes: Type.Integer(),
 });
-const SubmissionParams = Type.Object({ submissionId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+const SubmissionParams = Type.Object(
+  { submissionId: Type.String({ format: 'uuid' }) },
+  { additionalProperties: false },
+);
 
 const documentContentTypes = ['application/octet-stream', 'image/jpeg', 'image/png', 'application/pdf'];
 
@@ -122,8 +132,10 @@ export function registerKycRoutes(app: HttpServer, deps: { kyc: KycService }): v
 
   // The upload takes the raw file as the body (no multipart), at most 5 MiB; its type is decided by its content.
   app.register((scope: HttpServer, _options, done) => {
-    scope.addContentTypeParser(documentContentTypes, { parseAs: 'buffer', bodyLimit: maxDocumentBytes }, (_request, body, parsed) =>
-      parsed(null, body),
+    scope.addContentTypeParser(
+      documentContentTypes,
+      { parseAs: 'buffer', bodyLimit: maxDocumentBytes },
+      (_request, body, parsed) => parsed(null, body),
     );
     scope.post(
       '/kyc/documents',
@@ -174,7 +186,10 @@ export function registerKycRoutes(app: HttpServer, deps: { kyc: KycService }): v
         summary: 'KYC level 2 submissions waiting for review, oldest first',
         tags: operatorTags,
         security: bearerSecurity,
-        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ submissions: Type.Array(Level2View) }), ...problemResponses(400, 401, 403) },
       },
     },
@@ -190,7 +205,11 @@ export function registerKycRoutes(app: HttpServer, deps: { kyc: KycService }): v
         security: bearerSecurity,
         params: SubmissionParams,
         response: {
-          200: Type.Object({ submission: Level2View, level1: Type.Union([Level1View, Type.Null()]), document: DocumentView }),
+          200: Type.Object({
+            submission: Level2View,
+            level1: Type.Union([Level1View, Type.Null()]),
+            document: DocumentView,
+          }),
           ...problemResponses(400, 401, 403, 404),
         },
       },
@@ -207,7 +226,11 @@ export function registerKycRoutes(app: HttpServer, deps: { kyc: KycService }): v
         security: bearerSecurity,
         params: SubmissionParams,
         response: {
-          200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'The JPEG, PNG or PDF as uploaded' }),
+          200: Type.Unsafe<Buffer>({
+            type: 'string',
+            format: 'binary',
+            description: 'The JPEG, PNG or PDF as uploaded',
+          }),
           ...problemResponses(400, 401, 403, 404),
         },
       },
@@ -230,7 +253,8 @@ export function registerKycRoutes(app: HttpServer, deps: { kyc: KycService }): v
         response: { 200: Level2View, ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request, reply) => valueOr(await kyc.approve(userOf(request).summary.userId, request.params.submissionId), reply),
+    async (request, reply) =>
+      valueOr(await kyc.approve(userOf(request).summary.userId, request.params.submissionId), reply),
   );
 
   app.post(
@@ -246,6 +270,9 @@ export function registerKycRoutes(app: HttpServer, deps: { kyc: KycService }): v
       },
     },
     async (request, reply) =>
-      valueOr(await kyc.reject(userOf(request).summary.userId, request.params.submissionId, request.body.reason), reply),
+      valueOr(
+        await kyc.reject(userOf(request).summary.userId, request.params.submissionId, request.body.reason),
+        reply,
+      ),
   );
 }

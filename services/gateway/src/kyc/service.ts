@@ -74,7 +74,9 @@ export interface KycService {
   uploadDocument(userId: string, content: Buffer): Promise<Result<UploadedDocument>>;
   submitLevel2(userId: string, input: Level2Input): Promise<Result<Level2View>>;
   listPending(limit: number): Promise<Level2View[]>;
-  review(submissionId: string): Promise<Result<{ submission: Level2View; level1: KycView['level1']; document: UploadedDocument }>>;
+  review(
+    submissionId: string,
+  ): Promise<Result<{ submission: Level2View; level1: KycView['level1']; document: UploadedDocument }>>;
   document(submissionId: string): Promise<Result<{ mediaType: DocumentMediaType; content: Buffer }>>;
   approve(operatorId: string, submissionId: string): Promise<Result<Level2View>>;
   reject(operatorId: string, submissionId: string, reason: string): Promise<Result<Level2View>>;
@@ -93,7 +95,8 @@ export function ageOn(dateOfBirth: string, today: Date): number | undefined {
   return age;
 }
 
-const isoDate = (value: Date | string): string => (typeof value === 'string' ? value : value.toISOString().slice(0, 10));
+const isoDate = (value: Date | string): string =>
+  typeof value === 'string' ? value : value.toISOString().slice(0, 10);
 
 interface Level2Row {
   submission_id: string;
@@ -150,7 +153,12 @@ async function level1Of(db: Queryable, userId: string): Promise<KycView['level1'
   };
 }
 
-export function createKycService(deps: { db: Database; users: UserCache; logger: Logger; now?: () => number }): KycService {
+export function createKycService(deps: {
+  db: Database;
+  users: UserCache;
+  logger: Logger;
+  now?: () => number;
+}): KycService {
   const { db, users, logger } = deps;
   const now = deps.now ?? Date.now;
 
@@ -164,7 +172,10 @@ export function createKycService(deps: { db: Database; users: UserCache; logger:
   }
 
   async function lockedSubmission(tx: Queryable, submissionId: string): Promise<Level2Row | undefined> {
-    const [row] = await tx.query<Level2Row>(`select ${level2Columns} from kyc_level2 where submission_id = $1 for update`, [submissionId]);
+    const [row] = await tx.query<Level2Row>(
+      `select ${level2Columns} from kyc_level2 where submission_id = $1 for update`,
+      [submissionId],
+    );
     return row;
   }
 
@@ -173,7 +184,8 @@ export function createKycService(deps: { db: Database; users: UserCache; logger:
 
     async submitLevel1(userId, input) {
       const age = ageOn(input.dateOfBirth, new Date(now()));
-      if (age === undefined || age > 150) return fail(GatewayError.InvalidRequest, 'dateOfBirth is not a real date (YYYY-MM-DD).');
+      if (age === undefined || age > 150)
+        return fail(GatewayError.InvalidRequest, 'dateOfBirth is not a real date (YYYY-MM-DD).');
       if (age < 18) return fail(GatewayError.TooYoung);
       await db.transaction(async (tx) => {
         const profile = await findProfile(tx, userId, true);
@@ -193,7 +205,12 @@ export function createKycService(deps: { db: Database; users: UserCache; logger:
         });
         if (profile.tier === 'browsing') {
           await setTier(tx, userId, 'basic');
-          await audit(tx, { userId, actorId: undefined, action: 'tier.changed', detail: { from: 'browsing', to: 'basic', because: 'kyc level 1' } });
+          await audit(tx, {
+            userId,
+            actorId: undefined,
+            action: 'tier.changed',
+            detail: { from: 'browsing', to: 'basic', because: 'kyc level 1' },
+          });
         }
       });
       await users.invalidate(userId);
@@ -212,7 +229,12 @@ export function createKycService(deps: { db: Database; users: UserCache; logger:
           'insert into kyc_documents (document_id, user_id, media_type, size_bytes, sha256, content) values ($1, $2, $3, $4, $5, $6)',
           [documentId, userId, mediaType, content.length, createHash('sha256').update(content).digest(), content],
         );
-        await audit(tx, { userId, actorId: userId, action: 'kyc.document.uploaded', detail: { documentId, mediaType, sizeBytes: content.length } });
+        await audit(tx, {
+          userId,
+          actorId: userId,
+          action: 'kyc.document.uploaded',
+          detail: { documentId, mediaType, sizeBytes: content.length },
+        });
       });
       return succeed({ documentId, mediaType, sizeBytes: content.length });
     },
@@ -224,17 +246,36 @@ export function createKycService(deps: { db: Database; users: UserCache; logger:
         if (profile === undefined) throw new Error('KYC for a user without a live profile');
         if (profile.tier === 'full') return fail(GatewayError.KycAlreadyApproved);
         if ((await level1Of(tx, userId)) === null) return fail(GatewayError.KycLevel1Required);
-        const [pending] = await tx.query('select 1 from kyc_level2 where user_id = $1 and status = $2', [userId, 'pending']);
+        const [pending] = await tx.query('select 1 from kyc_level2 where user_id = $1 and status = $2', [
+          userId,
+          'pending',
+        ]);
         if (pending !== undefined) return fail(GatewayError.KycAlreadyPending);
-        const [document] = await tx.query('select 1 from kyc_documents where document_id = $1 and user_id = $2', [input.documentId, userId]);
+        const [document] = await tx.query('select 1 from kyc_documents where document_id = $1 and user_id = $2', [
+          input.documentId,
+          userId,
+        ]);
         if (document === undefined) return fail(GatewayError.DocumentNotFound);
         const submissionId = randomUUID();
         const [row] = await tx.query<Level2Row>(
           `insert into kyc_level2 (submission_id, user_id, document_type, document_number, issuing_country, expiry_date, document_id)
            values ($1, $2, $3, $4, $5, $6, $7) returning ${level2Columns}`,
-          [submissionId, userId, input.documentType, input.documentNumber, input.issuingCountry, input.expiryDate, input.documentId],
+          [
+            submissionId,
+            userId,
+            input.documentType,
+            input.documentNumber,
+            input.issuingCountry,
+            input.expiryDate,
+            input.documentId,
+          ],
         );
-        await audit(tx, { userId, actorId: userId, action: 'kyc.level2.submitted', detail: { submissionId, documentId: input.documentId } });
+        await audit(tx, {
+          userId,
+          actorId: userId,
+          action: 'kyc.level2.submitted',
+          detail: { submissionId, documentId: input.documentId },
+        });
         return succeed(toLevel2(row!));
       });
       if (outcome.ok) await users.invalidate(userId);
@@ -250,7 +291,9 @@ export function createKycService(deps: { db: Database; users: UserCache; logger:
     },
 
     async review(submissionId) {
-      const [row] = await db.query<Level2Row>(`select ${level2Columns} from kyc_level2 where submission_id = $1`, [submissionId]);
+      const [row] = await db.query<Level2Row>(`select ${level2Columns} from kyc_level2 where submission_id = $1`, [
+        submissionId,
+      ]);
       if (row === undefined) return fail(GatewayError.KycNotFound);
       const [document] = await db.query<{ media_type: DocumentMediaType; size_bytes: number }>(
         'select media_type, size_bytes from kyc_documents where document_id = $1',
@@ -284,7 +327,12 @@ export function createKycService(deps: { db: Database; users: UserCache; logger:
            returning ${level2Columns}`,
           [submissionId, operatorId],
         );
-        await audit(tx, { userId: row.user_id, actorId: operatorId, action: 'kyc.level2.approved', detail: { submissionId } });
+        await audit(tx, {
+          userId: row.user_id,
+          actorId: operatorId,
+          action: 'kyc.level2.approved',
+          detail: { submissionId },
+        });
         const profile = await findProfile(tx, row.user_id, true);
         if (profile !== undefined && !atLeast(profile.tier, 'full')) {
           await setTier(tx, row.user_id, 'full');
@@ -314,7 +362,12 @@ export function createKycService(deps: { db: Database; users: UserCache; logger:
            where submission_id = $1 returning ${level2Columns}`,
           [submissionId, operatorId, reason],
         );
-        await audit(tx, { userId: row.user_id, actorId: operatorId, action: 'kyc.level2.rejected', detail: { submissionId, reason } });
+        await audit(tx, {
+          userId: row.user_id,
+          actorId: operatorId,
+          action: 'kyc.level2.rejected',
+          detail: { submissionId, reason },
+        });
         return succeed(toLevel2(updated!));
       });
       if (outcome.ok) await users.invalidate(outcome.value.userId);

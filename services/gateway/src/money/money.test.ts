@@ -32,7 +32,9 @@ after(async () => {
 async function balances(user: SignedInUser): Promise<Record<string, string>> {
   const reply = await h.call('GET', '/v1/accounts', { token: user.token });
   assert.equal(reply.status, 200, reply.text);
-  return Object.fromEntries((reply.body?.balances as { asset: string; balance: string }[]).map((row) => [row.asset, row.balance]));
+  return Object.fromEntries(
+    (reply.body?.balances as { asset: string; balance: string }[]).map((row) => [row.asset, row.balance]),
+  );
 }
 
 function send(from: SignedInUser, body: Record<string, unknown>) {
@@ -58,7 +60,11 @@ describe('balances, history and transfers', () => {
     assert.deepEqual(asAlice.body?.legs, [{ asset: 'ETH', amount: (2n * eth).toString(), direction: 'out' }]);
     const asBob = await h.call('GET', `/v1/transfers/${encodeURIComponent(transferId)}`, { token: bob.token });
     assert.deepEqual(asBob.body?.legs, [{ asset: 'ETH', amount: (2n * eth).toString(), direction: 'in' }]);
-    assert.equal(JSON.stringify(asBob.body).includes(alice.userId), false, 'the other side’s account ids are not shown');
+    assert.equal(
+      JSON.stringify(asBob.body).includes(alice.userId),
+      false,
+      'the other side’s account ids are not shown',
+    );
 
     const history = await h.call('GET', '/v1/accounts/ETH/history?limit=1', { token: alice.token });
     assert.equal(history.status, 200);
@@ -67,10 +73,15 @@ describe('balances, history and transfers', () => {
     assert.equal(newest?.direction, 'out');
     assert.equal(newest?.balanceAfter, (3n * eth).toString());
     assert.ok(typeof history.body?.nextCursor === 'string');
-    const next = await h.call('GET', `/v1/accounts/ETH/history?limit=1&cursor=${String(history.body?.nextCursor)}`, { token: alice.token });
+    const next = await h.call('GET', `/v1/accounts/ETH/history?limit=1&cursor=${String(history.body?.nextCursor)}`, {
+      token: alice.token,
+    });
     assert.equal((next.body?.entries as { direction: string }[])[0]?.direction, 'in', 'the deposit, one page further');
     const deposits = await h.call('GET', '/v1/accounts/ETH/history?code=deposit', { token: alice.token });
-    assert.deepEqual((deposits.body?.entries as { code: string }[]).map((entry) => entry.code), ['deposit']);
+    assert.deepEqual(
+      (deposits.body?.entries as { code: string }[]).map((entry) => entry.code),
+      ['deposit'],
+    );
   });
 
   test('a retried send with the same sendId moves the money once', async () => {
@@ -123,22 +134,33 @@ describe('one user cannot see or move another’s money', () => {
     // The deposit that funded Alice, whose id Mallory might guess.
     const aliceHistory = await h.call('GET', '/v1/accounts/USD/history', { token: alice.token });
     const deposit = (aliceHistory.body?.entries as { transferId: string }[])[0]?.transferId ?? '';
-    assert.equal((await h.call('GET', `/v1/transfers/${encodeURIComponent(deposit)}`, { token: mallory.token })).status, 404);
+    assert.equal(
+      (await h.call('GET', `/v1/transfers/${encodeURIComponent(deposit)}`, { token: mallory.token })).status,
+      404,
+    );
   });
 
   test('balances and history are always the caller’s own; no route takes a user or account id', async () => {
     const mine = await h.call('GET', '/v1/accounts/USD/history', { token: mallory.token });
     const entries = mine.body?.entries as { transferId: string }[];
     assert.ok(entries.length > 0);
-    const aliceEntries = (await h.call('GET', '/v1/accounts/USD/history', { token: alice.token })).body?.entries as { transferId: string }[];
+    const aliceEntries = (await h.call('GET', '/v1/accounts/USD/history', { token: alice.token })).body?.entries as {
+      transferId: string;
+    }[];
     const overlap = entries.filter((entry) => aliceEntries.some((other) => other.transferId === entry.transferId));
     assert.deepEqual(overlap, []);
     // Query parameters naming someone else are refused, not obeyed.
-    for (const url of [`/v1/accounts?userId=${alice.userId}`, `/v1/accounts/USD/history?accountId=user:${alice.userId}:USD`]) {
+    for (const url of [
+      `/v1/accounts?userId=${alice.userId}`,
+      `/v1/accounts/USD/history?accountId=user:${alice.userId}:USD`,
+    ]) {
       const reply = await h.call('GET', url, { token: mallory.token });
       assert.ok(reply.status === 400 || JSON.stringify(reply.body).includes(alice.userId) === false, url);
     }
-    assert.equal((await h.call('GET', `/v1/accounts/user:${alice.userId}:USD/history`, { token: mallory.token })).status, 400);
+    assert.equal(
+      (await h.call('GET', `/v1/accounts/user:${alice.userId}:USD/history`, { token: mallory.token })).status,
+      400,
+    );
   });
 
   test('a send always debits the signed-in user: extra fields naming another sender are refused', async () => {
@@ -147,7 +169,12 @@ describe('one user cannot see or move another’s money', () => {
     assert.equal(forged.status, 400);
     // Reusing Alice's send id does not reach Alice's transfer either.
     const aliceSend = await send(alice, { toEmail: bob.email, asset: 'ETH', amount: '3', sendId: randomUUID() });
-    const sameId = await send(mallory, { toEmail: bob.email, asset: 'ETH', amount: '3', sendId: aliceSend.body?.sendId });
+    const sameId = await send(mallory, {
+      toEmail: bob.email,
+      asset: 'ETH',
+      amount: '3',
+      sendId: aliceSend.body?.sendId,
+    });
     assert.equal(sameId.status, 422, 'Mallory has no ETH: her own transfer, refused; not a duplicate of Alice’s');
     assert.notEqual(sameId.body?.transferId, aliceSend.body?.transferId);
     const after = await balances(alice);

@@ -43,7 +43,11 @@ const TransferView = Type.Object({
   effectiveAt: Type.String(),
   recordedAt: Type.String(),
   legs: Type.Array(
-    Type.Object({ asset: Type.String(), amount: Type.String(), direction: Type.Union([Type.Literal('in'), Type.Literal('out')]) }),
+    Type.Object({
+      asset: Type.String(),
+      amount: Type.String(),
+      direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),
+    }),
   ),
 });
 
@@ -56,7 +60,10 @@ const SendBody = Type.Object(
     asset: Asset,
     amount: PositiveAmount,
     sendId: Type.Optional(
-      Type.String({ format: 'uuid', description: 'Your id for this send: retrying with the same id never sends twice' }),
+      Type.String({
+        format: 'uuid',
+        description: 'Your id for this send: retrying with the same id never sends twice',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -94,7 +101,8 @@ export function registerMoneyRoutes(app: HttpServer, deps: { money: MoneyService
     {
       schema: {
         summary: 'My history in one asset',
-        description: 'Newest first; pass nextCursor as cursor for the next page. Filter by transfer code and recorded time.',
+        description:
+          'Newest first; pass nextCursor as cursor for the next page. Filter by transfer code and recorded time.',
         tags,
         security: bearerSecurity,
         params: Type.Object({ asset: Asset }, { additionalProperties: false }),
@@ -103,7 +111,11 @@ export function registerMoneyRoutes(app: HttpServer, deps: { money: MoneyService
             limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
             cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
             code: Type.Optional(
-              Type.Union(['deposit', 'withdrawal', 'trade', 'send', 'fee', 'reversal', 'adjustment'].map((code) => Type.Literal(code))),
+              Type.Union(
+                ['deposit', 'withdrawal', 'trade', 'send', 'fee', 'reversal', 'adjustment'].map((code) =>
+                  Type.Literal(code),
+                ),
+              ),
             ),
             from: Type.Optional(Type.String({ format: 'date-time' })),
             to: Type.Optional(Type.String({ format: 'date-time' })),
@@ -111,7 +123,10 @@ export function registerMoneyRoutes(app: HttpServer, deps: { money: MoneyService
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ entries: Type.Array(HistoryEntryView), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          200: Type.Object({
+            entries: Type.Array(HistoryEntryView),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
           ...problemResponses(400, 401, 429),
         },
       },
@@ -127,11 +142,15 @@ export function registerMoneyRoutes(app: HttpServer, deps: { money: MoneyService
         description: 'Only the legs that touch my accounts. Another user’s transfer is 404, as if it did not exist.',
         tags,
         security: bearerSecurity,
-        params: Type.Object({ transferId: Type.String({ pattern: '^[A-Za-z0-9:._@-]{1,128}$' }) }, { additionalProperties: false }),
+        params: Type.Object(
+          { transferId: Type.String({ pattern: '^[A-Za-z0-9:._@-]{1,128}$' }) },
+          { additionalProperties: false },
+        ),
         response: { 200: TransferView, ...problemResponses(400, 401, 404, 429) },
       },
     },
-    async (request, reply) => valueOr(await money.transfer(userOf(request).summary.userId, request.params.transferId), reply),
+    async (request, reply) =>
+      valueOr(await money.transfer(userOf(request).summary.userId, request.params.transferId), reply),
   );
 
   app.post(

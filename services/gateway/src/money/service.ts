@@ -74,7 +74,11 @@ export interface HistoryQuery {
 
 export interface MoneyService {
   balances(userId: string): Promise<Balance[]>;
-  history(userId: string, asset: UserAsset, query: HistoryQuery): Promise<{ entries: HistoryEntry[]; nextCursor: string | null }>;
+  history(
+    userId: string,
+    asset: UserAsset,
+    query: HistoryQuery,
+  ): Promise<{ entries: HistoryEntry[]; nextCursor: string | null }>;
   transfer(userId: string, transferId: string): Promise<Result<MyTransfer>>;
   send(sender: UserSummary, input: SendInput): Promise<Result<SendOutcome>>;
 }
@@ -91,7 +95,11 @@ const toHistory = (entry: EntryView): HistoryEntry => ({
   recordedAt: entry.recordedAt,
 });
 
-export function createMoneyService(deps: { db: Queryable; transactions: TransactionsClient; logger: Logger }): MoneyService {
+export function createMoneyService(deps: {
+  db: Queryable;
+  transactions: TransactionsClient;
+  logger: Logger;
+}): MoneyService {
   const { db, transactions, logger } = deps;
   return {
     async balances(userId) {
@@ -138,10 +146,14 @@ export function createMoneyService(deps: { db: Queryable; transactions: Transact
     async send(sender, input) {
       const required = minimumTierToMove[input.asset];
       if (!atLeast(sender.tier, required)) {
-        return fail(GatewayError.TierTooLow, `Sending ${input.asset} needs tier ${required}; yours is ${sender.tier}.`, {
-          requiredTier: required,
-          currentTier: sender.tier,
-        });
+        return fail(
+          GatewayError.TierTooLow,
+          `Sending ${input.asset} needs tier ${required}; yours is ${sender.tier}.`,
+          {
+            requiredTier: required,
+            currentTier: sender.tier,
+          },
+        );
       }
       const recipient = await findProfileByEmail(db, input.toEmail);
       if (recipient === undefined) return fail(GatewayError.RecipientNotFound);

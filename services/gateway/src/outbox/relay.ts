@@ -50,7 +50,12 @@ export function createOutboxRelay(deps: {
   async function publishBatch(): Promise<number> {
     return db.transaction(async (tx) => {
       // Skip locked: two instances never publish the same row at once.
-      const rows = await tx.query<{ message_id: string; exchange: string; routing_key: string; body: Record<string, unknown> }>(
+      const rows = await tx.query<{
+        message_id: string;
+        exchange: string;
+        routing_key: string;
+        body: Record<string, unknown>;
+      }>(
         `select message_id, exchange, routing_key, body from outbox
          where published_at is null order by created_at limit $1 for update skip locked`,
         [batchSize],
@@ -65,7 +70,9 @@ export function createOutboxRelay(deps: {
             messageId: row.message_id,
             type: typeof row.body.type === 'string' ? row.body.type : row.routing_key,
           });
-          await tx.query('update outbox set published_at = now(), attempts = attempts + 1 where message_id = $1', [row.message_id]);
+          await tx.query('update outbox set published_at = now(), attempts = attempts + 1 where message_id = $1', [
+            row.message_id,
+          ]);
           published += 1;
         } catch (error) {
           await tx.query('update outbox set attempts = attempts + 1, last_error = $2 where message_id = $1', [

@@ -5,7 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { cookieOf, goodPassword, startGatewayHarness, type GatewayHarness, type SignedInUser } from '../testing/harness';
+import {
+  cookieOf,
+  goodPassword,
+  startGatewayHarness,
+  type GatewayHarness,
+  type SignedInUser,
+} from '../testing/harness';
 import { userSummaryKey } from './hot';
 
 let h: GatewayHarness;
@@ -74,7 +80,10 @@ describe('password and email changes end the other sessions', () => {
     assert.equal(wrong.status, 401);
     assert.equal((await h.call('GET', '/v1/me', { token: other.token })).status, 200, 'a failed change ends nothing');
 
-    const changed = await h.call('PUT', '/v1/me/password', { token: user.token, body: { currentPassword: goodPassword, newPassword } });
+    const changed = await h.call('PUT', '/v1/me/password', {
+      token: user.token,
+      body: { currentPassword: goodPassword, newPassword },
+    });
     assert.equal(changed.status, 200, changed.text);
     assert.equal(changed.body?.sessionsEnded, 1);
     assert.equal((await h.call('GET', '/v1/me', { token: other.token })).status, 401);
@@ -89,12 +98,18 @@ describe('password and email changes end the other sessions', () => {
     const user = await h.register(undefined, { waitForAccounts: false });
     const other = await secondSession(user);
     const taken = await h.register(undefined, { waitForAccounts: false });
-    const clash = await h.call('PUT', '/v1/me/email', { token: user.token, body: { password: goodPassword, email: taken.email } });
+    const clash = await h.call('PUT', '/v1/me/email', {
+      token: user.token,
+      body: { password: goodPassword, email: taken.email },
+    });
     assert.equal(clash.status, 409);
     assert.equal(clash.body?.code, 'email_taken');
 
     const email = `moved-${user.userId}@example.com`;
-    const changed = await h.call('PUT', '/v1/me/email', { token: user.token, body: { password: goodPassword, email: ` ${email.toUpperCase()} ` } });
+    const changed = await h.call('PUT', '/v1/me/email', {
+      token: user.token,
+      body: { password: goodPassword, email: ` ${email.toUpperCase()} ` },
+    });
     assert.equal(changed.status, 200, changed.text);
     assert.equal((changed.body?.user as { email: string }).email, email);
     assert.equal(changed.body?.sessionsEnded, 1);
@@ -130,9 +145,10 @@ describe('deleting the account', () => {
     assert.equal((await h.call('GET', '/v1/me', { token: other.token })).status, 401);
     assert.equal((await h.call('POST', '/v1/auth/refresh', { cookie: empty.cookie })).status, 401);
     assert.equal((await login(empty.email)).status, 401);
-    const [profile] = await h.db.query<{ deleted: boolean }>('select deleted_at is not null as deleted from profiles where user_id = $1', [
-      empty.userId,
-    ]);
+    const [profile] = await h.db.query<{ deleted: boolean }>(
+      'select deleted_at is not null as deleted from profiles where user_id = $1',
+      [empty.userId],
+    );
     assert.equal(profile?.deleted, true, 'the row stays for the audit trail');
     // The email is free again.
     const again = await h.call('POST', '/v1/auth/register', { body: { email: empty.email, password: goodPassword } });

@@ -12,7 +12,10 @@ import type { AccountService } from './service';
 
 const tags = ['profile'];
 
-const ChangePasswordBody = Type.Object({ currentPassword: Password, newPassword: NewPassword }, { additionalProperties: false });
+const ChangePasswordBody = Type.Object(
+  { currentPassword: Password, newPassword: NewPassword },
+  { additionalProperties: false },
+);
 const ChangeEmailBody = Type.Object({ password: Password, email: Email }, { additionalProperties: false });
 const DeleteBody = Type.Object({ password: Password }, { additionalProperties: false });
 
@@ -38,7 +41,7 @@ export function registerProfileRoutes(app: HttpServer, deps: { accounts: Account
     {
       schema: {
         summary: 'Change the password',
-        description: "Needs the current password. Every other session of the user ends; this one stays.",
+        description: 'Needs the current password. Every other session of the user ends; this one stays.',
         tags,
         security: bearerSecurity,
         body: ChangePasswordBody,

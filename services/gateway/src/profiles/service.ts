@@ -81,9 +81,11 @@ export function createAccountService(deps: {
         });
       } catch (error) {
         // No profile, so no user: give the email back rather than leave a credential nobody can use.
-        await auth.deleteCredential(userId).catch((cleanupError: unknown) =>
-          logger.error({ err: cleanupError, userId }, 'could not delete the credential of a failed registration'),
-        );
+        await auth
+          .deleteCredential(userId)
+          .catch((cleanupError: unknown) =>
+            logger.error({ err: cleanupError, userId }, 'could not delete the credential of a failed registration'),
+          );
         throw error;
       }
       outbox.kick();
@@ -100,7 +102,9 @@ export function createAccountService(deps: {
     async changePassword(user, sessionId, input, clientAddress) {
       const changed = await auth.changePassword(user.userId, input.currentPassword, input.newPassword, clientAddress);
       if (!changed.ok) return changed;
-      await db.transaction((tx) => audit(tx, { userId: user.userId, actorId: user.userId, action: 'password.changed' }));
+      await db.transaction((tx) =>
+        audit(tx, { userId: user.userId, actorId: user.userId, action: 'password.changed' }),
+      );
       const sessionsEnded = await sessions.endAll(user.userId, 'password changed', sessionId);
       return succeed({ sessionsEnded });
     },
@@ -132,13 +136,21 @@ export function createAccountService(deps: {
       const holding = accounts.filter(
         (account) =>
           account.ownerId === user.userId &&
-          (BigInt(account.balance) !== 0n || BigInt(account.pendingDebits) !== 0n || BigInt(account.pendingCredits) !== 0n),
+          (BigInt(account.balance) !== 0n ||
+            BigInt(account.pendingDebits) !== 0n ||
+            BigInt(account.pendingCredits) !== 0n),
       );
       if (holding.length > 0) {
         return fail(
           GatewayError.BalanceNotZero,
           `Withdraw or send what is left first: ${holding.map((account) => account.asset).join(', ')}.`,
-          { balances: holding.map((account) => ({ asset: account.asset, balance: account.balance, pendingDebits: account.pendingDebits })) },
+          {
+            balances: holding.map((account) => ({
+              asset: account.asset,
+              balance: account.balance,
+              pendingDebits: account.pendingDebits,
+            })),
+          },
         );
       }
       const stillLive = await db.transaction(async (tx) => {
@@ -153,7 +165,8 @@ export function createAccountService(deps: {
       await sessions.endAll(user.userId, 'account deleted');
       // The profile is gone, so the user cannot sign in even if this fails; it is logged for a retry by hand.
       const deleted = await auth.deleteCredential(user.userId);
-      if (!deleted.ok) logger.error({ userId: user.userId, failure: deleted.failure }, 'credential of a deleted account not deleted');
+      if (!deleted.ok)
+        logger.error({ userId: user.userId, failure: deleted.failure }, 'credential of a deleted account not deleted');
       logger.info({ userId: user.userId }, 'account deleted');
       return succeed(null);
     },

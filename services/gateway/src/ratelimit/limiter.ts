@@ -15,7 +15,8 @@ export interface Limit {
   readonly windowSeconds: number;
 }
 
-export type LimitOutcome = { readonly allowed: true } | { readonly allowed: false; readonly scope: string; readonly retryAfterSeconds: number };
+export type LimitOutcome =
+  { readonly allowed: true } | { readonly allowed: false; readonly scope: string; readonly retryAfterSeconds: number };
 
 export interface RateLimiter {
   /** Counts one request against every limit; refused when any is exceeded (the longest wait is reported). */

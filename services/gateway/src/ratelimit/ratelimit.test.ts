@@ -60,14 +60,24 @@ describe('login', () => {
       assert.equal((await login(`guess${attempt}@example.com`, 'wrong password guess', '10.3.0.1')).status, 401);
     }
     assertLimited(await login('guess9@example.com', 'wrong password guess', '10.3.0.1'), 'login-address');
-    assert.equal((await login('guess9@example.com', 'wrong password guess', '10.3.0.2')).status, 401, 'another address is not limited');
+    assert.equal(
+      (await login('guess9@example.com', 'wrong password guess', '10.3.0.2')).status,
+      401,
+      'another address is not limited',
+    );
   });
 });
 
 describe('money routes', () => {
   test('per user, and per address across users', async () => {
-    const first = await h.call('POST', '/v1/auth/register', { body: { email: 'm1@example.com', password: goodPassword }, remoteAddress: '10.4.0.1' });
-    const second = await h.call('POST', '/v1/auth/register', { body: { email: 'm2@example.com', password: goodPassword }, remoteAddress: '10.4.0.2' });
+    const first = await h.call('POST', '/v1/auth/register', {
+      body: { email: 'm1@example.com', password: goodPassword },
+      remoteAddress: '10.4.0.1',
+    });
+    const second = await h.call('POST', '/v1/auth/register', {
+      body: { email: 'm2@example.com', password: goodPassword },
+      remoteAddress: '10.4.0.2',
+    });
     const one = String(first.body?.accessToken);
     await h.setTier(String((first.body?.user as { userId: string }).userId), 'basic');
     const two = String(second.body?.accessToken);
@@ -75,15 +85,28 @@ describe('money routes', () => {
       assert.equal((await h.call('GET', '/v1/accounts', { token: one, remoteAddress: `10.5.0.${call}` })).status, 200);
     }
     assertLimited(await h.call('GET', '/v1/accounts', { token: one, remoteAddress: '10.5.1.1' }), 'money-user');
-    assertLimited(await h.call('POST', '/v1/sends', { token: one, remoteAddress: '10.5.1.2', body: { toEmail: 'm2@example.com', asset: 'ETH', amount: '1' } }), 'money-user');
+    assertLimited(
+      await h.call('POST', '/v1/sends', {
+        token: one,
+        remoteAddress: '10.5.1.2',
+        body: { toEmail: 'm2@example.com', asset: 'ETH', amount: '1' },
+      }),
+      'money-user',
+    );
     // Not a money route: not limited.
     assert.equal((await h.call('GET', '/v1/me', { token: one, remoteAddress: '10.5.1.3' })).status, 200);
 
     // The second user shares an address with others: five calls from it in all.
     for (let call = 0; call < 3; call += 1) {
-      assert.equal((await h.call('GET', '/v1/accounts/ETH/history', { token: two, remoteAddress: '10.6.0.1' })).status, 200);
+      assert.equal(
+        (await h.call('GET', '/v1/accounts/ETH/history', { token: two, remoteAddress: '10.6.0.1' })).status,
+        200,
+      );
     }
-    const third = await h.call('POST', '/v1/auth/register', { body: { email: 'm3@example.com', password: goodPassword }, remoteAddress: '10.4.0.3' });
+    const third = await h.call('POST', '/v1/auth/register', {
+      body: { email: 'm3@example.com', password: goodPassword },
+      remoteAddress: '10.4.0.3',
+    });
     const three = String(third.body?.accessToken);
     assert.equal((await h.call('GET', '/v1/accounts', { token: three, remoteAddress: '10.6.0.1' })).status, 200);
     assert.equal((await h.call('GET', '/v1/accounts', { token: three, remoteAddress: '10.6.0.1' })).status, 200);

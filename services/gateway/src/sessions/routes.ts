@@ -28,13 +28,22 @@ const LoginBody = Type.Object({ email: Email, password: Password }, { additional
 
 export function registerSessionRoutes(
   app: HttpServer,
-  deps: { accounts: AccountService; sessions: SessionService; tokens: TokenIssuer; cookieSecure: boolean; now?: () => number },
+  deps: {
+    accounts: AccountService;
+    sessions: SessionService;
+    tokens: TokenIssuer;
+    cookieSecure: boolean;
+    now?: () => number;
+  },
 ): void {
   const { accounts, sessions, tokens, cookieSecure } = deps;
   const now = deps.now ?? Date.now;
 
   function sendSession(reply: FastifyReply, status: number, session: Session, user: unknown) {
-    void reply.header('set-cookie', refreshCookie(session.refreshToken, (session.refreshExpiresAt.getTime() - now()) / 1000, cookieSecure));
+    void reply.header(
+      'set-cookie',
+      refreshCookie(session.refreshToken, (session.refreshExpiresAt.getTime() - now()) / 1000, cookieSecure),
+    );
     void reply.header('cache-control', 'no-store');
     return reply.status(status).send({
       accessToken: session.accessToken,
@@ -96,7 +105,10 @@ export function registerSessionRoutes(
     async (request, reply) => {
       const presented = refreshTokenFrom(request.headers.cookie);
       if (presented === undefined) {
-        return valueOr({ ok: false, failure: { error: GatewayError.InvalidRefreshToken, detail: 'No refresh-token cookie.' } });
+        return valueOr({
+          ok: false,
+          failure: { error: GatewayError.InvalidRefreshToken, detail: 'No refresh-token cookie.' },
+        });
       }
       const refreshed = await sessions.refresh(presented);
       if (!refreshed.ok) void reply.header('set-cookie', clearedRefreshCookie(cookieSecure));

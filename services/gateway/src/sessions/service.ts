@@ -68,14 +68,24 @@ export function createSessionService(deps: {
     for (const sessionId of sessionIds) await store.set(revokedSessionKey(sessionId), '1', accessTtlSeconds);
   }
 
-  async function revokeFamilies(tx: Queryable, userId: string, reason: string, familyIds: readonly string[]): Promise<void> {
+  async function revokeFamilies(
+    tx: Queryable,
+    userId: string,
+    reason: string,
+    familyIds: readonly string[],
+  ): Promise<void> {
     if (familyIds.length === 0) return;
     await tx.query(
       `update refresh_token_families set revoked_at = now(), revoked_reason = $2
        where family_id = any($1::uuid[]) and revoked_at is null`,
       [familyIds, reason],
     );
-    await audit(tx, { userId, actorId: undefined, action: 'sessions.revoked', detail: { reason, sessions: familyIds.length } });
+    await audit(tx, {
+      userId,
+      actorId: undefined,
+      action: 'sessions.revoked',
+      detail: { reason, sessions: familyIds.length },
+    });
   }
 
   return {
@@ -86,7 +96,12 @@ export function createSessionService(deps: {
         return issueRefreshToken(tx, familyId);
       });
       const access = await tokens.issue(userId, familyId);
-      return { accessToken: access.token, accessClaims: access.claims, refreshToken: refresh.token, refreshExpiresAt: refresh.expiresAt };
+      return {
+        accessToken: access.token,
+        accessClaims: access.claims,
+        refreshToken: refresh.token,
+        refreshExpiresAt: refresh.expiresAt,
+      };
     },
 
     async refresh(presented) {
@@ -113,7 +128,12 @@ export function createSessionService(deps: {
         if (row.used_at !== null) {
           // Reuse: someone holds a token that was already exchanged. End the whole family.
           await revokeFamilies(tx, row.user_id, 'refresh token reused', [row.family_id]);
-          await audit(tx, { userId: row.user_id, actorId: undefined, action: 'refresh_token.reused', detail: { session: row.family_id } });
+          await audit(tx, {
+            userId: row.user_id,
+            actorId: undefined,
+            action: 'refresh_token.reused',
+            detail: { session: row.family_id },
+          });
           return { kind: 'reused' as const, familyId: row.family_id, userId: row.user_id };
         }
         if (row.expires_at.getTime() <= now()) return { kind: 'expired' as const };

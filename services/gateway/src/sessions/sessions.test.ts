@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
-import { cookieOf, goodPassword, startGatewayHarness, type GatewayHarness, type SignedInUser } from '../testing/harness';
+import {
+  cookieOf,
+  goodPassword,
+  startGatewayHarness,
+  type GatewayHarness,
+  type SignedInUser,
+} from '../testing/harness';
 
 let h: GatewayHarness;
 before(async () => {
@@ -24,7 +30,10 @@ async function me(token: string) {
 }
 
 function claimsFor(user: SignedInUser, overrides: Record<string, unknown> = {}) {
-  const payload = JSON.parse(Buffer.from(user.token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
+  const payload = JSON.parse(Buffer.from(user.token.split('.')[1] ?? '', 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
   return { ...payload, ...overrides };
 }
 
@@ -38,11 +47,14 @@ describe('register and log in', () => {
     const accounts = await h.accountsOf(user.userId);
     assert.deepEqual(accounts.map((account) => account.asset).sort(), ['ETH', 'EUR', 'USD']);
     const [outbox] = await h.db.query<{ published: boolean }>(
-      'select published_at is not null as published from outbox where body->>\'type\' = $1 and body->\'data\'->>\'userId\' = $2',
+      "select published_at is not null as published from outbox where body->>'type' = $1 and body->'data'->>'userId' = $2",
       ['gateway.user.registered', user.userId],
     );
     assert.equal(outbox?.published, true);
-    const [audit] = await h.db.query<{ action: string }>('select action from audit_log where user_id = $1 order by seq', [user.userId]);
+    const [audit] = await h.db.query<{ action: string }>(
+      'select action from audit_log where user_id = $1 order by seq',
+      [user.userId],
+    );
     assert.equal(audit?.action, 'profile.created');
   });
 
@@ -53,14 +65,21 @@ describe('register and log in', () => {
     assert.equal(reply.status, 201);
     const cookie = String(reply.headers['set-cookie']);
     assert.match(cookie, /^t50_refresh=[A-Za-z0-9_-]{43}; /);
-    for (const attribute of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/v1/auth']) assert.ok(cookie.includes(attribute), attribute);
-    assert.equal(JSON.stringify(reply.body).includes(cookie.split(';')[0]!.split('=')[1]!), false, 'refresh token never in the body');
+    for (const attribute of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/v1/auth'])
+      assert.ok(cookie.includes(attribute), attribute);
+    assert.equal(
+      JSON.stringify(reply.body).includes(cookie.split(';')[0]!.split('=')[1]!),
+      false,
+      'refresh token never in the body',
+    );
   });
 
   test('registering an email twice is 409 and stores nothing more', async () => {
     await h.register('twice@example.com', { waitForAccounts: false });
     const before = await h.countRows('profiles');
-    const reply = await h.call('POST', '/v1/auth/register', { body: { email: 'TWICE@example.com', password: goodPassword } });
+    const reply = await h.call('POST', '/v1/auth/register', {
+      body: { email: 'TWICE@example.com', password: goodPassword },
+    });
     assert.equal(reply.status, 409);
     assert.equal(reply.body?.code, 'email_taken');
     assert.equal(await h.countRows('profiles'), before);
@@ -80,10 +99,14 @@ describe('register and log in', () => {
     assert.equal(ok.status, 200);
     assert.equal((ok.body?.user as { userId: string }).userId, user.userId);
     assert.equal(ok.body?.expiresIn, 7200);
-    const wrong = await h.call('POST', '/v1/auth/login', { body: { email: user.email, password: 'not the password at all' } });
+    const wrong = await h.call('POST', '/v1/auth/login', {
+      body: { email: user.email, password: 'not the password at all' },
+    });
     assert.equal(wrong.status, 401);
     assert.equal(wrong.body?.code, 'invalid_credentials');
-    const unknown = await h.call('POST', '/v1/auth/login', { body: { email: 'nobody@example.com', password: goodPassword } });
+    const unknown = await h.call('POST', '/v1/auth/login', {
+      body: { email: 'nobody@example.com', password: goodPassword },
+    });
     assert.equal(unknown.status, 401);
     assert.equal(unknown.body?.code, 'invalid_credentials');
   });
@@ -179,7 +202,10 @@ describe('access token attacks are refused', () => {
     const reply = await me(user.token);
     assert.equal(reply.status, 200);
     assert.equal(reply.body?.userId, user.userId);
-    const header = JSON.parse(Buffer.from(user.token.split('.')[0]!, 'base64url').toString()) as Record<string, unknown>;
+    const header = JSON.parse(Buffer.from(user.token.split('.')[0]!, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(header, { alg: 'EdDSA', kid: kid(), typ: 'JWT' });
     const claims = claimsFor(user);
     assert.equal(claims.iss, 't50-gateway');
@@ -212,7 +238,9 @@ describe('access token attacks are refused', () => {
 
   test('our own key with a wrong kid, and no kid', async () => {
     const signWith = (header: Record<string, unknown>) =>
-      new SignJWT(claimsFor(user)).setProtectedHeader({ alg: 'EdDSA', ...header }).sign(h.config.JWT_PRIVATE_KEY.privateKey);
+      new SignJWT(claimsFor(user))
+        .setProtectedHeader({ alg: 'EdDSA', ...header })
+        .sign(h.config.JWT_PRIVATE_KEY.privateKey);
     assert.equal((await me(await signWith({ kid: 'some-other-key' }))).status, 401);
     assert.equal((await me(await signWith({}))).status, 401);
     // The same claims and header with the right kid pass, so only the kid made the difference.
@@ -250,7 +278,9 @@ describe('access token attacks are refused', () => {
 
   test('wrong issuer or audience, signed with our key', async () => {
     const sign = (overrides: Record<string, unknown>) =>
-      new SignJWT(claimsFor(user, overrides)).setProtectedHeader({ alg: 'EdDSA', kid: kid() }).sign(h.config.JWT_PRIVATE_KEY.privateKey);
+      new SignJWT(claimsFor(user, overrides))
+        .setProtectedHeader({ alg: 'EdDSA', kid: kid() })
+        .sign(h.config.JWT_PRIVATE_KEY.privateKey);
     assert.equal((await me(await sign({ iss: 'someone-else' }))).status, 401);
     assert.equal((await me(await sign({ aud: 'another-app' }))).status, 401);
   });

@@ -28,7 +28,8 @@ export interface IssuedAccessToken {
 /** Why a token was refused; logged, never sent to the client (which only learns "invalid"). */
 export type TokenRejection = 'malformed' | 'algorithm' | 'key_id' | 'signature' | 'expired' | 'claims';
 
-export type VerifiedToken = { readonly ok: true; readonly claims: AccessClaims } | { readonly ok: false; readonly reason: TokenRejection };
+export type VerifiedToken =
+  { readonly ok: true; readonly claims: AccessClaims } | { readonly ok: false; readonly reason: TokenRejection };
 
 export interface TokenIssuer {
   readonly keyId: string;
@@ -95,9 +96,12 @@ export async function createTokenIssuer(options: {
         });
         const { sub, sid, jti, exp } = payload;
         if (
-          typeof sub !== 'string' || !uuidPattern.test(sub) ||
-          typeof sid !== 'string' || !uuidPattern.test(sid) ||
-          typeof jti !== 'string' || !uuidPattern.test(jti) ||
+          typeof sub !== 'string' ||
+          !uuidPattern.test(sub) ||
+          typeof sid !== 'string' ||
+          !uuidPattern.test(sid) ||
+          typeof jti !== 'string' ||
+          !uuidPattern.test(jti) ||
           typeof exp !== 'number'
         ) {
           return { ok: false, reason: 'claims' };

@@ -93,7 +93,11 @@ export async function startGatewayHarness(
 
   const authDatabase: TestDatabase = await createTestDatabase(`gwauth_${name}`);
   await migrateAuthDatabase(authDatabase.url, logger);
-  const authDb = createPostgresDatabase({ url: authDatabase.url, maxConnections: 4, applicationName: `test-auth-${name}` });
+  const authDb = createPostgresDatabase({
+    url: authDatabase.url,
+    maxConnections: 4,
+    applicationName: `test-auth-${name}`,
+  });
   const auth = await createAuthService({
     db: authDb,
     logger,
@@ -114,7 +118,11 @@ export async function startGatewayHarness(
 
   const gatewayDatabase = await createTestDatabase(`gw_${name}`);
   await migrateGatewayDatabase(gatewayDatabase.url, logger);
-  const db = createPostgresDatabase({ url: gatewayDatabase.url, maxConnections: 6, applicationName: `test-gateway-${name}` });
+  const db = createPostgresDatabase({
+    url: gatewayDatabase.url,
+    maxConnections: 6,
+    applicationName: `test-gateway-${name}`,
+  });
   const transport: Transport = await createRabbitTransport({ url: ledger.brokerUrl, logger });
   const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 3 });
   const redisPrefix = `t50test:gateway:${name}:${randomBytes(4).toString('hex')}:`;
@@ -198,7 +206,12 @@ export async function startGatewayHarness(
       const reply = await harness.call('POST', '/v1/auth/register', { body: { email, password: goodPassword } });
       if (reply.status !== 201) throw new Error(`registering ${email} answered ${reply.status} ${reply.text}`);
       const body = reply.body as { accessToken: string; user: { userId: string; email: string } };
-      const user = { userId: body.user.userId, email: body.user.email, token: body.accessToken, cookie: cookieOf(reply) };
+      const user = {
+        userId: body.user.userId,
+        email: body.user.email,
+        token: body.accessToken,
+        cookie: cookieOf(reply),
+      };
       if (options.waitForAccounts ?? true) {
         await harness.eventually(async () => ((await harness.accountsOf(user.userId)).length === 3 ? true : undefined));
       }
@@ -235,7 +248,9 @@ export async function startGatewayHarness(
       await ledger.events.waitFor(
         (event: LedgerEvent) =>
           event.type === 'ledger.transfer.posted' &&
-          event.data.transfer.legs.some((leg) => leg.creditAccountId === userAccountId(userId, asset) && leg.amount === amount.toString()),
+          event.data.transfer.legs.some(
+            (leg) => leg.creditAccountId === userAccountId(userId, asset) && leg.amount === amount.toString(),
+          ),
       );
     },
 
