@@ -10,6 +10,7 @@ export type AuditAction =
   | 'email.changed'
   | 'password.changed'
   | 'tier.changed'
+  | 'role.changed'
   | 'kyc.level1.submitted'
   | 'kyc.document.uploaded'
   | 'kyc.level2.submitted'

@@ -78,7 +78,8 @@ export interface KycService {
     submissionId: string,
   ): Promise<Result<{ submission: Level2View; level1: KycView['level1']; document: UploadedDocument }>>;
   document(submissionId: string): Promise<Result<{ mediaType: DocumentMediaType; content: Buffer }>>;
-  approve(operatorId: string, submissionId: string): Promise<Result<Level2View>>;
+  /** `operatorId` undefined: the embedded sandbox reviewer. */
+  approve(operatorId: string | undefined, submissionId: string): Promise<Result<Level2View>>;
   reject(operatorId: string, submissionId: string, reason: string): Promise<Result<Level2View>>;
 }
 
@@ -157,6 +158,11 @@ export function createKycService(deps: {
   db: Database;
   users: UserCache;
   logger: Logger;
+  /**
+   * Embedded mode only: approve every level 2 submission at once, as a sandbox
+   * reviewer (embedded mode is for trying the app on a laptop).
+   */
+  sandboxReviewer?: boolean;
   now?: () => number;
 }): KycService {
   const { db, users, logger } = deps;
@@ -179,7 +185,7 @@ export function createKycService(deps: {
     return row;
   }
 
-  return {
+  const service: KycService = {
     ownKyc,
 
     async submitLevel1(userId, input) {
@@ -278,7 +284,9 @@ export function createKycService(deps: {
         });
         return succeed(toLevel2(row!));
       });
-      if (outcome.ok) await users.invalidate(userId);
+      if (!outcome.ok) return outcome;
+      await users.invalidate(userId);
+      if (deps.sandboxReviewer === true) return service.approve(undefined, outcome.value.submissionId);
       return outcome;
     },
 
@@ -325,13 +333,13 @@ export function createKycService(deps: {
         const [updated] = await tx.query<Level2Row>(
           `update kyc_level2 set status = 'approved', reviewed_at = now(), reviewed_by = $2 where submission_id = $1
            returning ${level2Columns}`,
-          [submissionId, operatorId],
+          [submissionId, operatorId ?? null],
         );
         await audit(tx, {
           userId: row.user_id,
           actorId: operatorId,
           action: 'kyc.level2.approved',
-          detail: { submissionId },
+          detail: { submissionId, reviewer: operatorId === undefined ? 'sandbox' : 'operator' },
         });
         const profile = await findProfile(tx, row.user_id, true);
         if (profile !== undefined && !atLeast(profile.tier, 'full')) {
@@ -374,4 +382,5 @@ export function createKycService(deps: {
       return outcome;
     },
   };
+  return service;
 }

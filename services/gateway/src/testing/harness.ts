@@ -86,6 +86,7 @@ export function newSigningKeyPem(): string {
 export async function startGatewayHarness(
   name: string,
   overrides: Partial<GatewayServiceConfig> = {},
+  options: { sandboxKycReviewer?: boolean } = {},
 ): Promise<GatewayHarness> {
   const logger = createLogger({ service: `test-gateway-${name}`, level: 'error' });
   const ledger = await startTestLedger(`gw_${name}`);
@@ -165,6 +166,7 @@ export async function startGatewayHarness(
       config: settings,
       migrate: false,
       now: () => Date.now() + harness.clockOffsetMs,
+      sandboxKycReviewer: options.sandboxKycReviewer ?? false,
     });
 
   const harness: GatewayHarness = {
