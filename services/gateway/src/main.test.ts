@@ -1,0 +1,103 @@
+/**
+ * The standalone gateway as deployed: main.ts in its own process against the
+ * real PostgreSQL, RabbitMQ and Redis, registering with Consul (a local fake
+ * agent), serving, and shutting down gracefully; and refusing to start when a
+ * required key is missing, naming it.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  createTestDatabase,
+  createTestVhost,
+  startFakeConsul,
+  startTsProcess,
+  type ConsulCall,
+  type FakeConsul,
+  type TestDatabase,
+  type TestVhost,
+} from '@t50/kit/testing';
+import { Redis } from 'ioredis';
+import { newSigningKeyPem } from './testing/harness';
+
+const serviceRoot = fileURLToPath(new URL('..', import.meta.url));
+let database: TestDatabase;
+let vhost: TestVhost;
+let consul: FakeConsul;
+const redisPrefix = `t50test:gateway:main:${randomBytes(4).toString('hex')}:`;
+
+before(async () => {
+  database = await createTestDatabase('gw_main');
+  vhost = await createTestVhost('gw-main');
+  consul = await startFakeConsul();
+});
+after(async () => {
+  await consul?.close();
+  const redis = new Redis('redis://127.0.0.1:6379');
+  const keys = await redis.keys(`${redisPrefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+  await Promise.allSettled([database?.drop(), vhost?.drop()]);
+});
+
+describe('main (the standalone composition root)', () => {
+  test(
+    'migrates, listens, registers with Consul, serves, and on SIGTERM deregisters and exits 0',
+    { timeout: 120_000 },
+    async () => {
+      const pem = newSigningKeyPem();
+      const apiKey = 'k'.repeat(40);
+      const started = startTsProcess(serviceRoot, 'src/main.ts', {
+        GATEWAY_DATABASE_URL: database.url,
+        RABBITMQ_URL: vhost.url,
+        REDIS_KEY_PREFIX: redisPrefix,
+        GATEWAY_PORT: '0',
+        CONSUL_HTTP_ADDR: consul.address,
+        AUTH_API_KEY: apiKey,
+        TRANSACTIONS_API_KEY: apiKey,
+        JWT_PRIVATE_KEY: pem,
+        LOG_LEVEL: 'info',
+      });
+      try {
+        let registration: ConsulCall | undefined;
+        for (let waited = 0; registration === undefined && waited < 60_000; waited += 100) {
+          registration = consul.calls.find((call) => call.url === '/v1/agent/service/register');
+          if (registration === undefined) {
+            assert.equal(started.child.exitCode, null, `main exited early:\n${started.output()}`);
+            await sleep(100);
+          }
+        }
+        assert.ok(registration, `no Consul registration:\n${started.output()}`);
+        const registered = JSON.parse(registration.body) as { ID: string; Name: string; Port: number };
+        assert.equal(registered.Name, 'gateway');
+        const base = `http://127.0.0.1:${registered.Port}`;
+        const ready = await fetch(`${base}/health/ready`);
+        assert.equal(ready.status, 200, await ready.text());
+        assert.equal((await fetch(`${base}/docs/json`)).status, 200);
+        const jwks = (await (await fetch(`${base}/v1/auth/jwks`)).json()) as { keys: { kty: string; crv: string }[] };
+        assert.equal(jwks.keys[0]?.crv, 'Ed25519');
+        assert.equal((await fetch(`${base}/v1/me`)).status, 401);
+
+        started.child.kill('SIGTERM');
+        assert.equal(await started.exitCode(30_000), 0, started.output());
+        assert.ok(
+          consul.calls.some((call) => call.url === `/v1/agent/service/deregister/${encodeURIComponent(registered.ID)}`),
+        );
+        const keyBody = pem.split('\n')[1] ?? 'unreachable';
+        assert.equal(started.output().includes(keyBody), false, 'the signing key is never logged');
+        assert.equal(started.output().includes(apiKey), false, 'the API keys are never logged');
+      } finally {
+        started.child.kill('SIGKILL');
+      }
+    },
+  );
+
+  test('refuses to start without its secrets, naming each', { timeout: 60_000 }, async () => {
+    const started = startTsProcess(serviceRoot, 'src/main.ts', { GATEWAY_DATABASE_URL: database.url });
+    assert.notEqual(await started.exitCode(30_000), 0);
+    for (const key of ['AUTH_API_KEY', 'TRANSACTIONS_API_KEY', 'JWT_PRIVATE_KEY'])
+      assert.match(started.output(), new RegExp(`${key} is required`));
+  });
+});
