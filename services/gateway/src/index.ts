@@ -15,6 +15,7 @@ export {
   type SigningKey,
 } from './config';
 export { createRedisStore, type HotStore, type WindowHit } from './store/hot-store';
+export { createMemoryHotStore } from './store/memory-store';
 export { createAuthClient, type AuthClient } from './clients/auth';
 export { createTransactionsClient, type TransactionsClient } from './clients/transactions';
 export { routePolicy, type RouteRule, type Access } from './access/policy';
