@@ -21,7 +21,7 @@
  * Options: --quick (shorter phases, within 60 s), --scenario NAME (repeatable),
  * --sweep (hot across batch sizes, for the chart of docs/performance.md),
  * --out FILE (the run as JSON; bench/chart.ts draws a sweep), --batch N (the
- * batch size measured, default 1000), --service-node-args='...' (e.g.
+ * batch size measured, default the service's), --service-node-args='...' (e.g.
  * '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the service under load).
  * Progress goes to stderr, results to stdout.
  */
@@ -40,9 +40,10 @@ import {
   type Transport,
 } from '@t50/kit';
 import { createTestDatabase, createTestVhost } from '@t50/kit/testing';
+import { transactionsConfigSpec } from '../services/transactions/src/config';
 import { verifyLedger } from '../services/transactions/src/verify/verify';
 import { cpuPerThousand, cpuSnapshot, machineSummary, otherLoadPercent, type CpuPerThousand } from './cpu';
-import { setServiceNodeArgs, startService, type ServiceProcess } from './service-process';
+import { setServiceNodeArgs, startScriptNodeFlags, startService, type ServiceProcess } from './service-process';
 import { workloads, type Envelope, type Workload } from './workloads';
 
 const { values } = parseArgs({
@@ -51,7 +52,7 @@ const { values } = parseArgs({
     sweep: { type: 'boolean', default: false },
     scenario: { type: 'string', multiple: true },
     out: { type: 'string' },
-    batch: { type: 'string', default: '1000' },
+    batch: { type: 'string', default: String(transactionsConfigSpec.LEDGER_BATCH_MAX_MESSAGES.default) },
     'service-node-args': { type: 'string', default: '' },
   },
 });
@@ -455,7 +456,8 @@ setTimeout(() => {
 
 const results: ScenarioResult[] = [];
 const started = Date.now();
-progress(`machine: ${machineSummary()}`);
+const serviceFlags = [...startScriptNodeFlags(), ...values['service-node-args'].split(' ').filter(Boolean)].join(' ');
+progress(`machine: ${machineSummary()}; service node flags: ${serviceFlags || '(none)'}`);
 if (values.sweep) {
   // Hot deposits across batch sizes, for the chart in docs/performance.md; no baseline (batch 1 is a point).
   const sweepPhases = { throughputSeconds: quick ? 3 : 10, latencySeconds: quick ? 2 : 5, baselineSeconds: 0 };
@@ -485,7 +487,14 @@ if (values.out !== undefined) {
   writeFileSync(
     values.out,
     JSON.stringify(
-      { at: new Date().toISOString(), quick, sweep: values.sweep, machine: machineSummary(), results },
+      {
+        at: new Date().toISOString(),
+        quick,
+        sweep: values.sweep,
+        machine: machineSummary(),
+        service_node_flags: serviceFlags,
+        results,
+      },
       null,
       2,
     ),

@@ -8,6 +8,25 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const mainModule = fileURLToPath(new URL('../services/transactions/src/main.ts', import.meta.url));
+const packageFile = fileURLToPath(new URL('../services/transactions/package.json', import.meta.url));
+
+/**
+ * The node flags the service's own start script runs it with (e.g. its heap
+ * settings), so the benchmark measures the service as it is deployed.
+ */
+export function startScriptNodeFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(packageFile, 'utf8')) as { scripts?: { start?: string } };
+  const words = (scripts?.start ?? '').split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`${packageFile}: the start script does not run node: ${scripts?.start}`);
+  const flags: string[] = [];
+  // Everything between `node` and `--import tsx`.
+  for (const word of words.slice(1)) {
+    if (word === '--import') break;
+    flags.push(word);
+  }
+  return flags;
+}
+const deployedFlags = startScriptNodeFlags();
 export const benchApiKey = 'bench-key-0123456789abcdef0123456789abcdef';
 
 export async function freePort(): Promise<number> {
@@ -43,16 +62,20 @@ export async function startService(
   options: { readyTimeoutMs?: number } = {},
 ): Promise<ServiceProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...serviceNodeArgs, '--import', 'tsx', mainModule], {
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'warn',
-      TRANSACTIONS_PORT: String(port),
-      TRANSACTIONS_API_KEYS: benchApiKey,
-      ...env,
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...deployedFlags, ...serviceNodeArgs, '--import', 'tsx', mainModule],
+    {
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        TRANSACTIONS_PORT: String(port),
+        TRANSACTIONS_API_KEYS: benchApiKey,
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   let rssMax = 0;

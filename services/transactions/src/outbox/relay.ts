@@ -17,12 +17,13 @@ export interface OutboxRelay {
   close(): Promise<void>;
 }
 
-/** Rows per publish-and-delete round: two full batches of the writer. */
+/** Rows per publish-and-delete round: the events of a few of the writer's batches. */
 const maxPerPublish = 2000;
 /**
  * Rows waiting to be published. When the relay falls behind, the writer's
  * `enqueue` waits, and with it the next commit: backpressure instead of
- * memory (at 100,000 rows the queue alone held over 100 MB at peak).
+ * memory (the former bound, 100,000 rows of ~1-2 KB events, allowed well over
+ * 100 MB).
  */
 const maxQueued = 4000;
 
