@@ -42,7 +42,7 @@ describe('hot user data', () => {
     assert.equal(first.status, 200);
     const cached = await h.redis.get(`${h.redisPrefix}${userSummaryKey(user.userId)}`);
     assert.ok(cached !== null);
-    assert.equal((JSON.parse(cached) as { tier: string }).tier, 'browsing');
+    assert.equal((JSON.parse(cached) as { summary: { tier: string } }).summary.tier, 'browsing');
     const ttl = await h.redis.ttl(`${h.redisPrefix}${userSummaryKey(user.userId)}`);
     assert.ok(ttl > 0 && ttl <= 300, String(ttl));
 
@@ -66,6 +66,18 @@ describe('hot user data', () => {
     const after = await h.call('GET', '/v1/me', { token: user.token });
     assert.equal(after.body?.tier, 'basic');
     assert.deepEqual(after.body?.kyc, { level1: true, level2: 'none' });
+  });
+
+  test('a reader that loaded the old data before a change cannot put it back into the cache', async () => {
+    const user = await h.register(undefined, { waitForAccounts: false });
+    const key = `${h.redisPrefix}${userSummaryKey(user.userId)}`;
+    assert.equal((await h.call('GET', '/v1/me', { token: user.token })).body?.role, 'user');
+    const stale = await h.redis.get(key);
+    assert.ok(stale !== null);
+    await h.makeOperator(user.userId);
+    // The late writer: the summary loaded before the change lands after the invalidation.
+    await h.redis.set(key, stale, 'EX', 300);
+    assert.equal((await h.call('GET', '/v1/me', { token: user.token })).body?.role, 'operator');
   });
 });
 
@@ -122,6 +134,22 @@ describe('password and email changes end the other sessions', () => {
       [user.userId],
     );
     assert.equal(audit?.detail.to, email);
+  });
+});
+
+describe('registration failing half way', () => {
+  test('a credential whose profile cannot be stored is deleted again, and nothing is announced', async () => {
+    // A live profile holding the email without a credential: the profile insert will fail.
+    await h.db.query(`insert into profiles (user_id, email) values (gen_random_uuid(), 'ghost@example.com')`);
+    const outbox = await h.countRows('outbox');
+    const reply = await h.call('POST', '/v1/auth/register', {
+      body: { email: 'ghost@example.com', password: goodPassword },
+    });
+    assert.equal(reply.status, 500);
+    assert.equal(reply.body?.code, 'internal_error');
+    const [credential] = await h.authDb.query(`select 1 from credentials where email = 'ghost@example.com'`);
+    assert.equal(credential, undefined);
+    assert.equal(await h.countRows('outbox'), outbox);
   });
 });
 

@@ -1,8 +1,13 @@
 /**
  * Hot user data: the profile summary and tier every authenticated request
- * needs, cached in Redis for USER_CACHE_TTL_SECONDS and deleted on every change
- * (after the change commits, so a reader never caches the old value for long:
- * at worst a read that started before the commit re-caches it until the TTL).
+ * needs, cached in Redis for USER_CACHE_TTL_SECONDS and invalidated on every
+ * change, after the change commits.
+ *
+ * A plain delete would leave a race: a reader that loaded the old row just
+ * before the commit writes it back just after the delete, and the old tier or
+ * role would be served until the TTL. So each user has a generation counter:
+ * invalidating bumps it, a cached summary records the generation it was
+ * loaded under, and a summary from an older generation is never served.
  */
 import type { Queryable } from '@t50/kit';
 import type { Role, Tier } from '../access/tiers';
@@ -20,6 +25,15 @@ export interface UserSummary {
 }
 
 export const userSummaryKey = (userId: string) => `user:${userId}:summary`;
+export const userGenerationKey = (userId: string) => `user:${userId}:generation`;
+
+/** Longer than any cached summary lives; when it lapses the generation restarts, and older summaries are long gone. */
+const generationLifetimeSeconds = 7 * 86_400;
+
+interface CachedSummary {
+  readonly generation: string;
+  readonly summary: UserSummary;
+}
 
 export interface UserCache {
   /** The summary of a live user; undefined when the user does not exist or was deleted. */
@@ -31,13 +45,24 @@ export function createUserCache(deps: { db: Queryable; store: HotStore; ttlSecon
   const { db, store, ttlSeconds } = deps;
   return {
     async get(userId) {
-      const cached = await store.get(userSummaryKey(userId));
-      if (cached !== undefined) return JSON.parse(cached) as UserSummary;
+      const [cached, current] = await Promise.all([
+        store.get(userSummaryKey(userId)),
+        store.get(userGenerationKey(userId)),
+      ]);
+      const generation = current ?? '0';
+      if (cached !== undefined) {
+        const parsed = JSON.parse(cached) as CachedSummary;
+        if (parsed.generation === generation) return parsed.summary;
+      }
       const summary = await loadSummary(db, userId);
-      if (summary !== undefined) await store.set(userSummaryKey(userId), JSON.stringify(summary), ttlSeconds);
+      if (summary !== undefined) {
+        const entry: CachedSummary = { generation, summary };
+        await store.set(userSummaryKey(userId), JSON.stringify(entry), ttlSeconds);
+      }
       return summary;
     },
     async invalidate(userId) {
+      await store.hit(userGenerationKey(userId), generationLifetimeSeconds);
       await store.delete([userSummaryKey(userId)]);
     },
   };

@@ -52,6 +52,8 @@ export interface GatewayHarness {
   readonly db: Database;
   readonly ledger: TestLedger;
   readonly auth: AuthService;
+  /** The auth service's own database (to check what it stored). */
+  readonly authDb: Database;
   readonly redis: Redis;
   readonly redisPrefix: string;
   readonly config: GatewayServiceConfig;
@@ -173,6 +175,7 @@ export async function startGatewayHarness(
     db,
     ledger,
     auth,
+    authDb,
     redis,
     redisPrefix,
     config,
