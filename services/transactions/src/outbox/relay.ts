@@ -4,6 +4,12 @@
  * the relay first publishes whatever a previous run left in the table. A row
  * may be published twice (a crash between confirm and delete): events carry
  * stable ids, and consumers deduplicate on them.
+ *
+ * Rows can also be committed without ever reaching the relay: when the
+ * connection dies after PostgreSQL committed a batch but before the writer
+ * got the answer, the writer's retry finds the batch recorded and produces
+ * no rows. A sweeper publishes such stranded rows (older than a few seconds,
+ * not in hand) instead of leaving them for the next start.
  */
 import type { Database, Logger, OutgoingMessage, Transport } from '@t50/kit';
 import type { PersistedOutboxRow } from '../ledger/store';
@@ -26,12 +32,42 @@ const maxPerPublish = 2000;
  * 100 MB).
  */
 const maxQueued = 4000;
+/** Rows this old, and not in the relay's hands, were stranded by a lost commit answer. */
+const strandedAfterSeconds = 10;
+const sweepIntervalMs = 5_000;
+
+interface OutboxTableRow extends Record<string, unknown> {
+  seq: string;
+  event_id: string;
+  exchange: string;
+  routing_key: string;
+  type: string;
+  correlation_id: string | null;
+  payload: unknown;
+}
+
+const outboxColumns = 'seq::text, event_id, exchange, routing_key, type, correlation_id, payload';
+
+const fromTable = (row: OutboxTableRow): PersistedOutboxRow => ({
+  seq: row.seq,
+  eventId: row.event_id,
+  exchange: row.exchange,
+  routingKey: row.routing_key,
+  type: row.type,
+  correlationId: row.correlation_id ?? undefined,
+  payload: row.payload,
+});
 
 export function createOutboxRelay(deps: { db: Database; transport: Transport; logger: Logger }): OutboxRelay {
   const { db, transport, logger } = deps;
   const queue: PersistedOutboxRow[] = [];
   let running: Promise<void> | undefined;
   let spaceWaiters: (() => void)[] = [];
+  /** Sequence numbers queued or being published: the sweeper leaves them alone. */
+  const inHand = new Set<string>();
+  let recovering = false;
+  let closed = false;
+  let sweeping: Promise<void> | undefined;
 
   const toMessage = (row: PersistedOutboxRow): OutgoingMessage => ({
     exchange: row.exchange,
@@ -57,6 +93,7 @@ export function createOutboxRelay(deps: { db: Database; transport: Transport; lo
             textArray(rows.map((row) => row.seq)),
           ]);
         });
+        for (const row of rows) inHand.delete(row.seq);
         return;
       } catch (error) {
         const delay = Math.min(5000, 50 * 2 ** Math.min(attempt, 10));
@@ -83,46 +120,63 @@ export function createOutboxRelay(deps: { db: Database; transport: Transport; lo
     });
   }
 
+  async function enqueue(rows: readonly PersistedOutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    while (queue.length >= maxQueued) await new Promise<void>((resolve) => spaceWaiters.push(resolve));
+    for (const row of rows) inHand.add(row.seq);
+    queue.push(...rows);
+    kick();
+  }
+
+  async function sweepStranded(): Promise<void> {
+    const rows = await db.query<OutboxTableRow>(
+      `select ${outboxColumns} from outbox where created_at < now() - make_interval(secs => $2) order by seq limit $1`,
+      [maxPerPublish, strandedAfterSeconds],
+    );
+    const stranded = rows.filter((row) => !inHand.has(row.seq));
+    if (stranded.length === 0) return;
+    logger.warn({ events: stranded.length }, 'publishing committed events the relay was never handed (a commit whose answer was lost)');
+    await enqueue(stranded.map(fromTable));
+  }
+
+  const sweeper = setInterval(() => {
+    if (recovering || closed || sweeping !== undefined) return;
+    sweeping = sweepStranded()
+      .catch((error: unknown) => logger.warn({ err: error }, 'outbox sweep failed; will try again'))
+      .finally(() => {
+        sweeping = undefined;
+      });
+  }, sweepIntervalMs);
+  sweeper.unref();
+
+  /** Publishes the rows a previous run left (bounded by the table's size at start). */
+  async function recoverLeftRows(): Promise<number> {
+    let total = 0;
+    // Bounded by the table's size at start: each round deletes what it published.
+    for (let round = 0; round < 10_000; round += 1) {
+      const rows = await db.query<OutboxTableRow>(`select ${outboxColumns} from outbox order by seq limit $1`, [maxPerPublish]);
+      if (rows.length === 0) break;
+      await publish(rows.map(fromTable));
+      total += rows.length;
+    }
+    if (total > 0) logger.info({ events: total }, 'published events left by an earlier run');
+    return total;
+  }
+
   return {
-    async enqueue(rows) {
-      if (rows.length === 0) return;
-      while (queue.length >= maxQueued) await new Promise<void>((resolve) => spaceWaiters.push(resolve));
-      queue.push(...rows);
-      kick();
-    },
+    enqueue,
     async recover() {
-      let total = 0;
-      // Bounded by the table's size at start: each round deletes what it published.
-      for (let round = 0; round < 10_000; round += 1) {
-        const rows = await db.query<{
-          seq: string;
-          event_id: string;
-          exchange: string;
-          routing_key: string;
-          type: string;
-          correlation_id: string | null;
-          payload: unknown;
-        }>('select seq::text, event_id, exchange, routing_key, type, correlation_id, payload from outbox order by seq limit $1', [
-          maxPerPublish,
-        ]);
-        if (rows.length === 0) break;
-        await publish(
-          rows.map((row) => ({
-            seq: row.seq,
-            eventId: row.event_id,
-            exchange: row.exchange,
-            routingKey: row.routing_key,
-            type: row.type,
-            correlationId: row.correlation_id ?? undefined,
-            payload: row.payload,
-          })),
-        );
-        total += rows.length;
+      recovering = true;
+      try {
+        return await recoverLeftRows();
+      } finally {
+        recovering = false;
       }
-      if (total > 0) logger.info({ events: total }, 'published events left by an earlier run');
-      return total;
     },
     async close() {
+      closed = true;
+      clearInterval(sweeper);
+      await sweeping;
       while (running !== undefined) await running;
     },
   };
