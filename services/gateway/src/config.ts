@@ -110,6 +110,11 @@ export const gatewayConfigSpec = {
     default: true,
     doc: 'mark the refresh-token cookie Secure (HTTPS only); false only for plain-HTTP development',
   },
+  TRUSTED_PROXY_HOPS: {
+    parse: integer(0, 10),
+    default: 0,
+    doc: 'reverse proxies in front of the gateway whose X-Forwarded-For is trusted; 0: the socket peer is the client (rate limits count per client address)',
+  },
   USER_CACHE_TTL_SECONDS: {
     parse: integer(1, 86_400),
     default: 300,

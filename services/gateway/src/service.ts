@@ -159,6 +159,7 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
         users,
         limiter,
         logger,
+        trustedProxyHops: config.TRUSTED_PROXY_HOPS,
         limits: {
           windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
           loginPerAddress: config.RATE_LIMIT_LOGIN_PER_ADDRESS,

@@ -11,6 +11,7 @@ import type { UserCache, UserSummary } from '../profiles/hot';
 import type { Limit, RateLimiter } from '../ratelimit/limiter';
 import type { SessionService } from '../sessions/service';
 import type { AccessClaims } from '../sessions/tokens';
+import { clientAddressOf } from './client-address';
 import { atLeast, type Tier } from './tiers';
 
 export type Access =
@@ -70,6 +71,8 @@ export interface AuthenticatedUser {
 declare module 'fastify' {
   interface FastifyRequest {
     user: AuthenticatedUser | undefined;
+    /** The end user's IP address (see ./client-address.ts). */
+    clientAddress: string;
   }
 }
 
@@ -92,12 +95,21 @@ export const bearerSecurity = [{ bearer: [] }];
 
 export function installAccessControl(
   scope: HttpServer,
-  deps: { sessions: SessionService; users: UserCache; limiter: RateLimiter; limits: LimitSettings; logger: Logger },
+  deps: {
+    sessions: SessionService;
+    users: UserCache;
+    limiter: RateLimiter;
+    limits: LimitSettings;
+    trustedProxyHops: number;
+    logger: Logger;
+  },
 ): void {
   const { sessions, users, limiter, limits } = deps;
   scope.decorateRequest('user', undefined);
+  scope.decorateRequest('clientAddress', '');
 
   scope.addHook('onRequest', async (request, reply) => {
+    request.clientAddress = clientAddressOf(request, deps.trustedProxyHops);
     const path = request.routeOptions.url;
     if (path === undefined) return; // no route: the not-found handler answers
     const rule = ruleFor(request.method, path);
@@ -113,7 +125,8 @@ export function installAccessControl(
         detail: 'Send an access token: Authorization: Bearer <token>.',
       });
     }
-    const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/.exec(header);
+    // The scheme name is case-insensitive (RFC 9110, section 11.1).
+    const match = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/i.exec(header);
     const authenticated = match?.[1] === undefined ? undefined : await sessions.authenticate(match[1]);
     if (authenticated === undefined || !authenticated.ok) {
       void reply.header('www-authenticate', 'Bearer error="invalid_token"');
@@ -146,7 +159,7 @@ export function installAccessControl(
     const path = request.routeOptions.url;
     const rule = path === undefined ? undefined : ruleFor(request.method, path);
     if (rule?.limit === undefined) return;
-    const address = request.ip;
+    const address = request.clientAddress;
     const window = limits.windowSeconds;
     let checks: Limit[];
     switch (rule.limit) {

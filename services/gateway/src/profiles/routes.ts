@@ -50,7 +50,10 @@ export function registerProfileRoutes(app: HttpServer, deps: { accounts: Account
     },
     async (request, reply) => {
       const { summary, claims } = userOf(request);
-      return valueOr(await accounts.changePassword(summary, claims.sessionId, request.body, request.ip), reply);
+      return valueOr(
+        await accounts.changePassword(summary, claims.sessionId, request.body, request.clientAddress),
+        reply,
+      );
     },
   );
 
@@ -71,7 +74,7 @@ export function registerProfileRoutes(app: HttpServer, deps: { accounts: Account
     },
     async (request, reply) => {
       const { summary, claims } = userOf(request);
-      return valueOr(await accounts.changeEmail(summary, claims.sessionId, request.body, request.ip), reply);
+      return valueOr(await accounts.changeEmail(summary, claims.sessionId, request.body, request.clientAddress), reply);
     },
   );
 
@@ -90,7 +93,7 @@ export function registerProfileRoutes(app: HttpServer, deps: { accounts: Account
       },
     },
     async (request, reply) => {
-      valueOr(await accounts.delete(userOf(request).summary, request.body.password, request.ip), reply);
+      valueOr(await accounts.delete(userOf(request).summary, request.body.password, request.clientAddress), reply);
       return reply.status(204).send(null);
     },
   );

@@ -15,6 +15,8 @@ before(async () => {
     RATE_LIMIT_REGISTER_PER_ADDRESS: 2,
     RATE_LIMIT_MONEY_PER_USER: 3,
     RATE_LIMIT_MONEY_PER_ADDRESS: 5,
+    // One trusted proxy: without X-Forwarded-For the peer counts, as in the other tests.
+    TRUSTED_PROXY_HOPS: 1,
   });
 });
 after(async () => {
@@ -43,6 +45,25 @@ describe('register', () => {
     assert.equal(await h.countRows('profiles'), before);
     // The auth service was not called either: the email is still free.
     assert.equal((await register('r3@example.com', '10.1.0.2')).status, 201);
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  test('each forwarded client address has its own counter; a client-written prefix does not escape it', async () => {
+    const viaProxy = (email: string, forwarded: string) =>
+      h.call('POST', '/v1/auth/register', {
+        body: { email, password: goodPassword },
+        remoteAddress: '10.9.9.9',
+        headers: { 'x-forwarded-for': forwarded },
+      });
+    assert.equal((await viaProxy('p1@example.com', '198.51.100.1')).status, 201);
+    assert.equal((await viaProxy('p2@example.com', '198.51.100.1')).status, 201);
+    assertLimited(await viaProxy('p3@example.com', '1.1.1.1, 198.51.100.1'), 'register-address');
+    assert.equal(
+      (await viaProxy('p3@example.com', '198.51.100.2')).status,
+      201,
+      'another client behind the same proxy',
+    );
   });
 });
 

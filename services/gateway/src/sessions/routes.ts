@@ -85,7 +85,10 @@ export function registerSessionRoutes(
       },
     },
     async (request, reply) => {
-      const signedIn = valueOr(await accounts.login(request.body.email, request.body.password, request.ip), reply);
+      const signedIn = valueOr(
+        await accounts.login(request.body.email, request.body.password, request.clientAddress),
+        reply,
+      );
       return sendSession(reply, 200, signedIn.session, signedIn.user);
     },
   );
