@@ -498,6 +498,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     if (faultFailure !== undefined) throw faultFailure as Error;
     summary.transfers = workload.mainSent;
     summary.malformed = workload.malformedSent;
+    summary.commit_answers_cut = proxy?.cuts() ?? 0;
     summary.republished = workload.republished;
 
     // ----- wait until every message has an outcome, or nothing moves for stallMs -----
