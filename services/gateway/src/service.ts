@@ -19,6 +19,7 @@ import { assertEveryRouteHasARule, installAccessControl } from './access/policy'
 import { createAuthClient, type AuthClient } from './clients/auth';
 import { createTransactionsClient, type TransactionsClient } from './clients/transactions';
 import type { GatewayServiceConfig } from './config';
+import { createGatewayMetrics } from './metrics';
 import { useGatewayValidation } from './http/validator';
 import { createKycService, type KycService } from './kyc/service';
 import { registerKycRoutes } from './kyc/routes';
@@ -108,7 +109,10 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
     ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     now,
   });
+  const registry = new Registry();
+  const metrics = createGatewayMetrics(registry);
   const sessions = createSessionService({
+    metrics,
     db,
     store,
     tokens,
@@ -125,7 +129,6 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
   const money = createMoneyService({ db, transactions, logger });
   const limiter = createRateLimiter(store);
 
-  const registry = new Registry();
   const app = await createHttpServer({
     name: serviceName,
     version: serviceVersion,
@@ -160,6 +163,7 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
         limiter,
         logger,
         trustedProxyHops: config.TRUSTED_PROXY_HOPS,
+        metrics,
         limits: {
           windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
           loginPerAddress: config.RATE_LIMIT_LOGIN_PER_ADDRESS,

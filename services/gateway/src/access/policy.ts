@@ -7,6 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import { HttpProblem, type HttpServer, type Logger } from '@t50/kit';
 import { errorToTitle, GatewayError, toProblem } from '../errors';
+import type { GatewayMetrics } from '../metrics';
 import type { UserCache, UserSummary } from '../profiles/hot';
 import type { Limit, RateLimiter } from '../ratelimit/limiter';
 import type { SessionService } from '../sessions/service';
@@ -101,6 +102,7 @@ export function installAccessControl(
     limiter: RateLimiter;
     limits: LimitSettings;
     trustedProxyHops: number;
+    metrics: GatewayMetrics;
     logger: Logger;
   },
 ): void {
@@ -195,6 +197,7 @@ export function installAccessControl(
     }
     const outcome = await limiter.check(checks);
     if (!outcome.allowed) {
+      deps.metrics.rateLimited.inc({ limit: outcome.scope });
       void reply.header('retry-after', String(outcome.retryAfterSeconds));
       throw toProblem({
         error: GatewayError.RateLimited,

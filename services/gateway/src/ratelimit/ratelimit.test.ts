@@ -142,5 +142,9 @@ describe('money routes', () => {
       assert.ok(ttl > 0 && ttl <= 60, `${key} ${ttl}`);
       assert.equal(key.includes('@'), false, 'subjects are hashed: no email in a key');
     }
+    const metrics = await h.call('GET', '/metrics');
+    for (const limit of ['register-address', 'login-email', 'login-address', 'money-user', 'money-address']) {
+      assert.match(metrics.text, new RegExp(`gateway_rate_limited_total\\{limit="${limit}"\\} [1-9]`), limit);
+    }
   });
 });

@@ -10,6 +10,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Database, Logger, Queryable } from '@t50/kit';
 import { audit } from '../audit/log';
 import { fail, GatewayError, succeed, type Result } from '../errors';
+import type { GatewayMetrics } from '../metrics';
 import type { HotStore } from '../store/hot-store';
 import type { AccessClaims, TokenIssuer, TokenRejection } from './tokens';
 
@@ -47,6 +48,7 @@ export function createSessionService(deps: {
   readonly logger: Logger;
   readonly accessTtlSeconds: number;
   readonly refreshTtlSeconds: number;
+  readonly metrics: GatewayMetrics;
   readonly now?: () => number;
 }): SessionService {
   const { db, store, tokens, logger, accessTtlSeconds, refreshTtlSeconds } = deps;
@@ -148,6 +150,7 @@ export function createSessionService(deps: {
           return fail(GatewayError.InvalidRefreshToken);
         case 'reused':
           await revokeInStore([outcome.familyId]);
+          deps.metrics.refreshTokenReuse.inc();
           logger.warn({ userId: outcome.userId, session: outcome.familyId }, 'refresh token reused: session revoked');
           return fail(GatewayError.InvalidRefreshToken);
         case 'rotated': {
@@ -197,6 +200,7 @@ export function createSessionService(deps: {
   };
 
   function refused(reason: TokenRejection | 'revoked'): Result<AccessClaims> {
+    deps.metrics.tokenRejections.inc({ reason });
     logger.debug({ reason }, 'access token refused');
     return fail(GatewayError.InvalidToken, undefined, { reason: reason === 'expired' ? 'expired' : 'invalid' });
   }

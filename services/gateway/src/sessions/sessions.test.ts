@@ -304,6 +304,14 @@ describe('access token attacks are refused', () => {
     assert.equal(none.headers['www-authenticate'], 'Bearer');
   });
 
+  test('refusals are counted by reason at /metrics', async () => {
+    const metrics = await h.call('GET', '/metrics');
+    assert.match(metrics.text, /gateway_token_rejections_total\{reason="algorithm"\} [1-9]/);
+    assert.match(metrics.text, /gateway_token_rejections_total\{reason="expired"\} [1-9]/);
+    assert.match(metrics.text, /gateway_token_rejections_total\{reason="revoked"\} [1-9]/);
+    assert.match(metrics.text, /gateway_refresh_token_reuse_total [1-9]/);
+  });
+
   test('the public key set publishes our key, and only public members', async () => {
     const reply = await h.call('GET', '/v1/auth/jwks');
     assert.equal(reply.status, 200);
