@@ -90,11 +90,29 @@ export async function startGatewayHarness(
   overrides: Partial<GatewayServiceConfig> = {},
   options: { sandboxKycReviewer?: boolean } = {},
 ): Promise<GatewayHarness> {
+  // What was started so far, undone in reverse if a later step fails, so no database or vhost is left behind.
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    return await startHarness(name, overrides, options, undo);
+  } catch (error) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startHarness(
+  name: string,
+  overrides: Partial<GatewayServiceConfig>,
+  options: { sandboxKycReviewer?: boolean },
+  undo: (() => Promise<unknown>)[],
+): Promise<GatewayHarness> {
   const logger = createLogger({ service: `test-gateway-${name}`, level: 'error' });
   const ledger = await startTestLedger(`gw_${name}`);
+  undo.push(() => ledger.close());
   await ledger.service.app.listen({ host: '127.0.0.1', port: 0 });
 
   const authDatabase: TestDatabase = await createTestDatabase(`gwauth_${name}`);
+  undo.push(() => authDatabase.drop());
   await migrateAuthDatabase(authDatabase.url, logger);
   const authDb = createPostgresDatabase({
     url: authDatabase.url,
@@ -117,17 +135,23 @@ export async function startGatewayHarness(
     },
   });
   const authKey = await auth.keys.create('gateway');
+  undo.push(() => authDb.close());
+  undo.push(() => auth.close());
   await auth.app.listen({ host: '127.0.0.1', port: 0 });
 
   const gatewayDatabase = await createTestDatabase(`gw_${name}`);
+  undo.push(() => gatewayDatabase.drop());
   await migrateGatewayDatabase(gatewayDatabase.url, logger);
   const db = createPostgresDatabase({
     url: gatewayDatabase.url,
     maxConnections: 6,
     applicationName: `test-gateway-${name}`,
   });
+  undo.push(() => db.close());
   const transport: Transport = await createRabbitTransport({ url: ledger.brokerUrl, logger });
+  undo.push(() => transport.close());
   const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 3 });
+  undo.push(() => redis.quit());
   const redisPrefix = `t50test:gateway:${name}:${randomBytes(4).toString('hex')}:`;
   const store = createRedisStore(redis, redisPrefix);
 
