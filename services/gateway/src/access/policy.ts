@@ -5,8 +5,8 @@
  * every request, so a tier change takes effect at once.
  */
 import type { FastifyRequest } from 'fastify';
-import { HttpProblem, type HttpServer, type Logger } from '@t50/kit';
-import { errorToTitle, GatewayError, toProblem } from '../errors';
+import type { HttpServer, Logger } from '@t50/kit';
+import { GatewayError, toProblem } from '../errors';
 import type { GatewayMetrics } from '../metrics';
 import type { UserCache, UserSummary } from '../profiles/hot';
 import type { Limit, RateLimiter } from '../ratelimit/limiter';
@@ -143,8 +143,7 @@ export function installAccessControl(
     request.log = request.log.child({ userId: summary.userId });
 
     if (rule.access.kind === 'operator') {
-      if (summary.role !== 'operator')
-        throw new HttpProblem(403, GatewayError.Forbidden, errorToTitle[GatewayError.Forbidden], 'Operators only.');
+      if (summary.role !== 'operator') throw toProblem({ error: GatewayError.Forbidden, detail: 'Operators only.' });
       return;
     }
     if (!atLeast(summary.tier, rule.access.minimumTier)) {

@@ -25,7 +25,12 @@ export interface AuthClient {
   ping(): Promise<boolean>;
 }
 
-export function createAuthClient(options: { baseUrl: string; apiKey: string; timeoutMs?: number }): AuthClient {
+export function createAuthClient(options: {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}): AuthClient {
   const caller = createJsonCaller(options);
   const addressHeader = (clientAddress: string) => ({ 'x-client-address': clientAddress });
 

@@ -24,7 +24,10 @@ export function createJsonCaller(options: {
   readonly baseUrl: string;
   readonly apiKey: string;
   readonly timeoutMs?: number;
+  /** Default the global fetch; embedded mode may route calls to an in-process app instead of a socket. */
+  readonly fetch?: typeof fetch;
 }): JsonCaller {
+  const fetchImpl = options.fetch ?? fetch;
   const base = options.baseUrl.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 10_000;
   return {
@@ -40,7 +43,7 @@ export function createJsonCaller(options: {
         payload = JSON.stringify(callOptions.body);
         headers['content-type'] = 'application/json';
       }
-      const response = await fetch(`${base}${path}`, {
+      const response = await fetchImpl(`${base}${path}`, {
         method,
         headers,
         ...(payload === undefined ? {} : { body: payload }),

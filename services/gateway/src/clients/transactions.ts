@@ -53,6 +53,7 @@ export function createTransactionsClient(options: {
   baseUrl: string;
   apiKey: string;
   timeoutMs?: number;
+  fetch?: typeof fetch;
 }): TransactionsClient {
   const caller = createJsonCaller(options);
   const unexpected = (status: number, body: unknown) =>
