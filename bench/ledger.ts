@@ -133,6 +133,13 @@ async function tallyEvents(url: string, tally: EventTally): Promise<() => Promis
     },
     (message) => {
       const body = Buffer.isBuffer(message.body) ? message.body.toString('utf8') : JSON.stringify(message.body);
+      // The harness shares the cores with the service: a transfer event's
+      // answered message id is read without parsing the whole event.
+      const fast = message.type?.startsWith('ledger.transfer.') === true ? messageIdOf(body) : undefined;
+      if (fast !== undefined) {
+        tally.seen(fast, message.type!);
+        return;
+      }
       const event = JSON.parse(body) as { type: string; data: { messageId: string; account?: { asset: string } } };
       // A registration opens three accounts; count it once.
       if (event.type === 'ledger.account.opened' && event.data.account?.asset !== 'USD') return;
@@ -145,6 +152,19 @@ async function tallyEvents(url: string, tally: EventTally): Promise<() => Promis
     await consumer.close();
     await connection.close();
   };
+}
+
+/**
+ * `data.messageId` of a ledger transfer event: the first "messageId" key of
+ * the body (the envelope has none of its own; ids are restricted to
+ * `[A-Za-z0-9:._@-]`, so there is no escaping to undo). Undefined if absent.
+ */
+function messageIdOf(body: string): string | undefined {
+  const key = '"messageId":"';
+  const start = body.indexOf(key);
+  if (start < 0) return undefined;
+  const end = body.indexOf('"', start + key.length);
+  return end < 0 ? undefined : body.slice(start + key.length, end);
 }
 
 const toMessage = (envelope: Envelope): OutgoingMessage => ({
@@ -499,6 +519,10 @@ if (values.out !== undefined) {
       2,
     ),
   );
+}
+if (results.some((result) => result.broker_disruptions > 0)) {
+  progress('the broker connection dropped during a scenario (broker_disruptions): its figures are not valid; run again');
+  process.exitCode = 1;
 }
 if (results.some((result) => result.verify !== 'ok')) {
   progress('verify FAILED after a scenario');
