@@ -35,31 +35,3 @@ export async function audit(tx: Queryable, record: AuditRecord): Promise<void> {
     JSON.stringify(record.detail ?? {}),
   ]);
 }
-
-export interface AuditEntry {
-  readonly seq: string;
-  readonly actorId: string | null;
-  readonly action: string;
-  readonly detail: Record<string, unknown>;
-  readonly at: Date;
-}
-
-export async function auditTrailOf(db: Queryable, userId: string, limit = 500): Promise<AuditEntry[]> {
-  const rows = await db.query<{
-    seq: string;
-    actor_id: string | null;
-    action: string;
-    detail: Record<string, unknown>;
-    at: Date;
-  }>('select seq, actor_id, action, detail, at from audit_log where user_id = $1 order by seq limit $2', [
-    userId,
-    limit,
-  ]);
-  return rows.map((row) => ({
-    seq: row.seq,
-    actorId: row.actor_id,
-    action: row.action,
-    detail: row.detail,
-    at: row.at,
-  }));
-}
