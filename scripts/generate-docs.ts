@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
 import { authConfigSpec } from '@t50/auth';
+import { gatewayConfigSpec } from '@t50/gateway';
 import { asyncApiDocument, messageCatalog, rejectionCodes } from '@t50/contracts';
 import { embeddedConfigSpec, embeddedServices, loadEmbeddedConfig } from '@t50/embedded';
 import {
@@ -213,7 +214,8 @@ async function openApiDocuments(): Promise<Map<string, unknown>> {
         db,
         transport,
         started,
-        secret: () => Promise.resolve({ value: 'docs-generator-key-0123456789abcdef', path: join(dataDir, 'key') }),
+        secret: (_name, make) =>
+          Promise.resolve({ value: make?.() ?? 'docs-generator-key-0123456789abcdef', path: join(dataDir, 'key') }),
         storeSecret: () => Promise.resolve(join(dataDir, 'key')),
       });
       closers.push(() => service.close());
@@ -257,9 +259,15 @@ const sections: readonly ConfigSection[] = [
     spec: withoutCommon(authConfigSpec),
   },
   {
+    title: 'gateway',
+    intro:
+      'services/gateway/src/config.ts; `npm run -w @t50/gateway start`. AUTH_API_KEY, TRANSACTIONS_API_KEY and JWT_PRIVATE_KEY are required standalone.',
+    spec: withoutCommon(gatewayConfigSpec),
+  },
+  {
     title: 'embedded mode',
     intro:
-      "apps/embedded/src/config.ts; `npm start`. The LEDGER_* and ARGON2_* / RATE_LIMIT_* keys are the services' own, with the same meaning. Database URLs, RABBITMQ_URL and TRANSACTIONS_API_KEYS are not read: each service gets a PGlite database under the data folder and the in-process transport, and the keys are generated into `<data>/secrets/`.",
+      "apps/embedded/src/config.ts; `npm start`. The LEDGER_*, ARGON2_*, RATE_LIMIT_* and ACCESS_TOKEN_TTL_SECONDS keys are the services' own, with the same meaning. Database URLs, RABBITMQ_URL, REDIS_URL and the API and signing keys are not read: each service gets a PGlite database under the data folder and the in-process transport, the gateway keeps its hot data in memory, and the keys are generated into `<data>/secrets/`. The gateway's refresh cookie is not marked Secure (plain HTTP on localhost) and a sandbox reviewer approves KYC level 2 at once.",
     spec: withoutCommon(embeddedConfigSpec),
   },
 ];

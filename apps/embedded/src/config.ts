@@ -1,11 +1,12 @@
 /**
  * Embedded mode's configuration: every key it reads, read once from the
  * environment and validated (a bad value stops the start with the key's name).
- * The ledger and auth tuning keys are the services' own specs, so they mean the
+ * The ledger, auth and gateway tuning keys are the services' own specs, so they mean the
  * same here as in a standalone run. Nothing else in embedded mode reads
  * `process.env`.
  */
 import { authConfigSpec } from '@t50/auth';
+import { gatewayConfigSpec } from '@t50/gateway';
 import { boolean, commonConfig, integer, loadConfig, string, type ConfigOf, type ConfigSpec } from '@t50/kit';
 import { transactionsConfigSpec } from '@t50/transactions/config';
 
@@ -42,6 +43,13 @@ export const embeddedConfigSpec = {
   RATE_LIMIT_EMAIL_WINDOW_SECONDS: authConfigSpec.RATE_LIMIT_EMAIL_WINDOW_SECONDS,
   RATE_LIMIT_ADDRESS_MAX_FAILURES: authConfigSpec.RATE_LIMIT_ADDRESS_MAX_FAILURES,
   RATE_LIMIT_ADDRESS_WINDOW_SECONDS: authConfigSpec.RATE_LIMIT_ADDRESS_WINDOW_SECONDS,
+  ACCESS_TOKEN_TTL_SECONDS: gatewayConfigSpec.ACCESS_TOKEN_TTL_SECONDS,
+  RATE_LIMIT_WINDOW_SECONDS: gatewayConfigSpec.RATE_LIMIT_WINDOW_SECONDS,
+  RATE_LIMIT_LOGIN_PER_ADDRESS: gatewayConfigSpec.RATE_LIMIT_LOGIN_PER_ADDRESS,
+  RATE_LIMIT_LOGIN_PER_EMAIL: gatewayConfigSpec.RATE_LIMIT_LOGIN_PER_EMAIL,
+  RATE_LIMIT_REGISTER_PER_ADDRESS: gatewayConfigSpec.RATE_LIMIT_REGISTER_PER_ADDRESS,
+  RATE_LIMIT_MONEY_PER_USER: gatewayConfigSpec.RATE_LIMIT_MONEY_PER_USER,
+  RATE_LIMIT_MONEY_PER_ADDRESS: gatewayConfigSpec.RATE_LIMIT_MONEY_PER_ADDRESS,
 } satisfies ConfigSpec;
 
 export type EmbeddedConfig = ConfigOf<typeof embeddedConfigSpec>;

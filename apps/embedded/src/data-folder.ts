@@ -50,15 +50,22 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Reads a generated secret, or makes one (32 random bytes, base64url) and keeps it for the next start. */
+/** 32 random bytes, base64url: the default generated secret. */
+export const randomSecret = (): string => randomBytes(32).toString('base64url');
+
+/**
+ * Reads a generated secret, or makes one (`make`, default `randomSecret`) and
+ * keeps it for the next start.
+ */
 export async function readOrCreateSecret(
   dataDir: string,
   name: string,
+  make: () => string = randomSecret,
 ): Promise<{ value: string; path: string; created: boolean }> {
   const path = secretPath(dataDir, name);
   const existing = (await readFile(path, 'utf8').catch(() => '')).trim();
   if (existing.length >= 32) return { value: existing, path, created: false };
-  const value = randomBytes(32).toString('base64url');
+  const value = make().trim();
   await writeSecret(dataDir, name, value);
   return { value, path, created: true };
 }

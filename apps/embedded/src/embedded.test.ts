@@ -90,12 +90,45 @@ async function call(
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
+/** A call to the gateway as the web app makes it: a bearer token, JSON or raw bytes. */
+async function asUser(
+  url: string,
+  token: string | undefined,
+  method: 'GET' | 'POST',
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      ...(body === undefined ? {} : { 'content-type': contentType }),
+    },
+    ...(body === undefined ? {} : { body: Buffer.isBuffer(body) ? body : JSON.stringify(body) }),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+/** The user's ledger accounts are opened by the `user registered` event, a moment after the answer. */
+async function balancesOf(gateway: string, token: string): Promise<Record<string, string>> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const accounts = await asUser(`${gateway}/v1/accounts`, token, 'GET');
+    assert.equal(accounts.status, 200, JSON.stringify(accounts.json));
+    const balances = accounts.json.balances as { asset: string; balance: string }[];
+    if (balances.length === 3) return Object.fromEntries(balances.map((row) => [row.asset, row.balance]));
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return assert.fail('the ledger accounts were not opened within 10 s');
+}
+
 describe('embedded mode (npm start)', () => {
   const root = join(tmpdir(), `t50-embedded-${randomBytes(4).toString('hex')}`);
   const dataDir = join(root, 'not', 'yet', 'there');
   const userId = `embedded-${randomBytes(3).toString('hex')}`;
   const email = `${userId}@example.com`;
   const password = 'correct horse battery staple 42';
+  const webEmail = `web-${userId}@example.com`;
+  let webToken = '';
   let running: Running | undefined;
 
   after(async () => {
@@ -103,9 +136,9 @@ describe('embedded mode (npm start)', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('starts on a fresh folder, serves the ledger and auth, and stops with exit 0', async () => {
+  it('starts on a fresh folder, serves the gateway, the ledger and auth, and stops with exit 0', async () => {
     running = await start(dataDir);
-    assert.deepEqual(Object.keys(running.urls).sort(), ['auth', 'transactions']);
+    assert.deepEqual(Object.keys(running.urls).sort(), ['auth', 'gateway', 'transactions']);
     const ledger = running.urls.transactions!;
     const key = ledgerKey(dataDir);
     assert.ok(key.length >= 32, 'a generated ledger key is kept in the data folder');
@@ -154,6 +187,42 @@ describe('embedded mode (npm start)', () => {
     });
     assert.equal(created.status, 201, JSON.stringify(created.json));
 
+    // Through the gateway, as the web app will: register, KYC 1 and 2 (the sandbox reviewer approves).
+    const gateway = running.urls.gateway!;
+    assert.equal((await asUser(`${gateway}/v1/me`, undefined, 'GET')).status, 401);
+    const registered = await asUser(`${gateway}/v1/auth/register`, undefined, 'POST', { email: webEmail, password });
+    assert.equal(registered.status, 201, JSON.stringify(registered.json));
+    webToken = registered.json.accessToken as string;
+    assert.equal((await asUser(`${gateway}/v1/me`, webToken, 'GET')).json.tier, 'browsing');
+    assert.deepEqual(await balancesOf(gateway, webToken), { ETH: '0', EUR: '0', USD: '0' });
+    const level1 = await asUser(`${gateway}/v1/kyc/level1`, webToken, 'POST', {
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      dateOfBirth: '1956-12-09',
+      address: { line1: '1 Navy Yard', city: 'Arlington', postalCode: '22202', country: 'US' },
+      phone: '+15551234567',
+    });
+    assert.equal(level1.status, 200, JSON.stringify(level1.json));
+    assert.equal((await asUser(`${gateway}/v1/me`, webToken, 'GET')).json.tier, 'basic');
+    const uploaded = await asUser(
+      `${gateway}/v1/kyc/documents`,
+      webToken,
+      'POST',
+      Buffer.from('%PDF-1.4\n%%EOF\n'),
+      'application/pdf',
+    );
+    assert.equal(uploaded.status, 201, JSON.stringify(uploaded.json));
+    const level2 = await asUser(`${gateway}/v1/kyc/level2`, webToken, 'POST', {
+      documentType: 'passport',
+      documentNumber: 'P-1234567',
+      issuingCountry: 'US',
+      expiryDate: '2034-01-01',
+      documentId: uploaded.json.documentId,
+    });
+    assert.equal(level2.status, 201, JSON.stringify(level2.json));
+    assert.equal(level2.json.status, 'approved');
+    assert.equal((await asUser(`${gateway}/v1/me`, webToken, 'GET')).json.tier, 'full');
+
     assert.equal(await stop(running), 0, running.output());
     assert.match(running.output(), /Stopped\./);
     assert.equal(existsSync(join(dataDir, 'embedded.pid')), false, 'the pid file is removed');
@@ -189,6 +258,15 @@ describe('embedded mode (npm start)', () => {
       password,
     });
     assert.equal(authenticated.status, 200, JSON.stringify(authenticated.json));
+    // The gateway's signing key is kept: a token from before the restart still works, and so does the login.
+    const gateway = running.urls.gateway!;
+    const me = await asUser(`${gateway}/v1/me`, webToken, 'GET');
+    assert.equal(me.status, 200, JSON.stringify(me.json));
+    assert.equal(me.json.tier, 'full');
+    const login = await asUser(`${gateway}/v1/auth/login`, undefined, 'POST', { email: webEmail, password });
+    assert.equal(login.status, 200, JSON.stringify(login.json));
+    assert.deepEqual(await balancesOf(gateway, login.json.accessToken as string), { ETH: '0', EUR: '0', USD: '0' });
+
     const verify = await call(`${running.urls.transactions!}/v1/verify`, firstKey, 'GET');
     assert.equal(verify.status, 200, 'the books balance');
 

@@ -52,7 +52,7 @@ export async function startPlatform(deps: {
       db,
       transport,
       started,
-      secret: (secretName) => readOrCreateSecret(dataDir, secretName),
+      secret: (secretName, make) => readOrCreateSecret(dataDir, secretName, make),
       storeSecret: (secretName, value) => writeSecret(dataDir, secretName, value),
     });
     lifecycle.onClose(name, () => service.close());

@@ -12,6 +12,7 @@
 import type { Database, HttpServer, Logger, Transport } from '@t50/kit';
 import type { EmbeddedConfig } from './config';
 import { authService } from './services/auth';
+import { gatewayService } from './services/gateway';
 import { transactionsService } from './services/transactions';
 
 export interface StartedInfo {
@@ -30,8 +31,8 @@ export interface EmbeddedContext {
   readonly transport: Transport;
   /** Services started before this one, by name. */
   readonly started: ReadonlyMap<string, StartedInfo>;
-  /** Reads a generated secret from the data folder, or makes and keeps one. */
-  readonly secret: (name: string) => Promise<{ value: string; path: string }>;
+  /** Reads a generated secret from the data folder, or makes one (`make`, default 32 random bytes) and keeps it. */
+  readonly secret: (name: string, make?: () => string) => Promise<{ value: string; path: string }>;
   /** Stores a secret in the data folder (owner-only); returns its path. */
   readonly storeSecret: (name: string, value: string) => Promise<string>;
 }
@@ -54,4 +55,4 @@ export interface EmbeddedService {
 }
 
 /** In start order; a service may use what the ones before it expose. The gateway takes offset 0. */
-export const embeddedServices: readonly EmbeddedService[] = [transactionsService, authService];
+export const embeddedServices: readonly EmbeddedService[] = [transactionsService, authService, gatewayService];
