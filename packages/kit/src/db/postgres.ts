@@ -7,6 +7,19 @@ export interface PostgresOptions {
   /** Pool size. */
   readonly maxConnections?: number;
   readonly applicationName?: string;
+  /**
+   * A transaction not settled after this long is given up: the caller gets a
+   * `TRANSACTION_TIMEOUT` error (retryable) instead of waiting forever. Guards
+   * against a query the driver loses when its connection dies mid-flight
+   * (docs/reliability.md, finding 1). Default 30 s; 0 turns it off.
+   */
+  readonly transactionTimeoutMs?: number;
+}
+
+/** Raised when a transaction outlives `transactionTimeoutMs`; its outcome is unknown (it may still commit). */
+export class TransactionTimeoutError extends Error {
+  override readonly name = 'TransactionTimeoutError';
+  readonly code = 'TRANSACTION_TIMEOUT';
 }
 
 /** postgres.js: measured faster than pg here (it pipelines a transaction's statements). */
@@ -18,6 +31,7 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     // NUMERIC (1700) and int8 (20) stay decimal strings: money is never a float.
     types: {},
   });
+  const timeoutMs = options.transactionTimeoutMs ?? 30_000;
   const wrap = (runner: postgres.Sql | postgres.TransactionSql): Queryable => ({
     query: <T extends Row>(text: string, params?: readonly unknown[]) =>
       traced('db.query', text, async () => {
@@ -36,7 +50,22 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     query: root.query,
     exec: root.exec,
     async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-      return (await sql.begin((tx) => work(wrap(tx)))) as T;
+      const running = sql.begin((tx) => work(wrap(tx))) as Promise<T>;
+      if (timeoutMs <= 0) return running;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new TransactionTimeoutError(`transaction not settled after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      try {
+        return await Promise.race([running, deadline]);
+      } finally {
+        clearTimeout(timer);
+        // A transaction given up may still settle later; its outcome was already reported.
+        running.catch(() => undefined);
+      }
     },
     async ping() {
       try {
@@ -47,7 +76,14 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       }
     },
     async close() {
-      await sql.end({ timeout: 5 });
+      // end() waits for queries in flight; one the driver lost would hold it forever.
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, 7_000)));
+      try {
+        await Promise.race([sql.end({ timeout: 5 }), gaveUp]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
