@@ -3,10 +3,9 @@
  * expected failure to its problem document.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { HttpProblem, type HttpServer } from '@t50/kit';
+import { HttpProblem, problemResponses, type HttpServer } from '@t50/kit';
 import type { FastifyReply } from 'fastify';
 import { apiKeySecurity } from '../keys/hooks';
-import { problemResponses } from '../problem-schema';
 import { addressBucket } from '../ratelimit/address';
 import { CredentialError, toProblem, type CredentialFailure } from './errors';
 import {

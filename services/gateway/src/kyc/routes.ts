@@ -4,10 +4,9 @@
  * level 2; and the operator's review queue.
  */
 import { Type } from '@sinclair/typebox';
-import type { HttpServer } from '@t50/kit';
+import { problemResponses, type HttpServer } from '@t50/kit';
 import { bearerSecurity, userOf } from '../access/policy';
 import { valueOr } from '../errors';
-import { problemResponses } from '../http/problem-schema';
 import { Uuid } from '../http/schemas';
 import { maxDocumentBytes } from './document-type';
 import type { KycService } from './service';

@@ -4,10 +4,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import { PositiveAmount } from '@t50/contracts';
-import type { HttpServer } from '@t50/kit';
+import { problemResponses, type HttpServer } from '@t50/kit';
 import { bearerSecurity, userOf } from '../access/policy';
 import { valueOr } from '../errors';
-import { problemResponses } from '../http/problem-schema';
 import { Email } from '../http/schemas';
 import type { MoneyService } from './service';
 

@@ -3,10 +3,9 @@
  * email changes (ending the user's other sessions), and account deletion.
  */
 import { Type } from '@sinclair/typebox';
-import type { HttpServer } from '@t50/kit';
+import { problemResponses, type HttpServer } from '@t50/kit';
 import { bearerSecurity, userOf } from '../access/policy';
 import { valueOr } from '../errors';
-import { problemResponses } from '../http/problem-schema';
 import { Email, NewPassword, NoContent, Password, UserSummaryView } from '../http/schemas';
 import type { AccountService } from './service';
 

@@ -4,10 +4,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
-import type { HttpServer } from '@t50/kit';
+import { problemResponses, type HttpServer } from '@t50/kit';
 import { bearerSecurity, userOf } from '../access/policy';
 import { valueOr, GatewayError } from '../errors';
-import { problemResponses } from '../http/problem-schema';
 import { Email, NewPassword, NoContent, Password, UserSummaryView } from '../http/schemas';
 import type { AccountService } from '../profiles/service';
 import { clearedRefreshCookie, refreshCookie, refreshTokenFrom } from './cookie';
