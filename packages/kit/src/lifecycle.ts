@@ -5,6 +5,7 @@
  * unhandled rejection is logged, the same closers run, and the process exits 1.
  */
 import type { Logger } from 'pino';
+import { withTimeout } from './timeout';
 
 export type Closer = () => Promise<void>;
 
@@ -28,7 +29,7 @@ export function createLifecycle(logger: Logger, options: { timeoutMs?: number } 
         logger.info({ reason }, 'shutting down');
         for (const { name, closer } of [...closers].reverse()) {
           try {
-            await withTimeout(closer(), timeoutMs, name);
+            await withTimeout(closer(), timeoutMs, () => new Error(`${name} did not close within ${timeoutMs} ms`));
             logger.debug({ closer: name }, 'closed');
           } catch (error) {
             logger.error({ err: error, closer: name }, 'close failed');
@@ -38,20 +39,6 @@ export function createLifecycle(logger: Logger, options: { timeoutMs?: number } 
       return shuttingDown;
     },
   };
-}
-
-async function withTimeout(work: Promise<void>, timeoutMs: number, name: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${name} did not close within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Wires process signals and fatal errors to the lifecycle. Call once, from a main module. */

@@ -32,23 +32,20 @@ export const gatewayService: EmbeddedService = {
     const auth = needs(started, 'auth', 'gatewayApiKey');
     const ledger = needs(started, 'transactions', 'apiKey');
     const signingKey = await secret(gatewayJwtKeySecret, newSigningKey);
-    // The gateway's own spec parses and checks every value, as in a standalone start.
-    const gatewayConfig = loadConfig(gatewayConfigSpec, {
-      AUTH_SERVICE_URL: auth.url,
-      AUTH_API_KEY: auth.key,
-      TRANSACTIONS_URL: ledger.url,
-      TRANSACTIONS_API_KEY: ledger.key,
-      JWT_PRIVATE_KEY: signingKey.value,
-      // Plain HTTP on localhost: a Secure cookie would never come back.
-      COOKIE_SECURE: 'false',
-      ACCESS_TOKEN_TTL_SECONDS: String(config.ACCESS_TOKEN_TTL_SECONDS),
-      RATE_LIMIT_LOGIN_PER_ADDRESS: String(config.RATE_LIMIT_LOGIN_PER_ADDRESS),
-      RATE_LIMIT_LOGIN_PER_EMAIL: String(config.RATE_LIMIT_LOGIN_PER_EMAIL),
-      RATE_LIMIT_REGISTER_PER_ADDRESS: String(config.RATE_LIMIT_REGISTER_PER_ADDRESS),
-      RATE_LIMIT_MONEY_PER_USER: String(config.RATE_LIMIT_MONEY_PER_USER),
-      RATE_LIMIT_MONEY_PER_ADDRESS: String(config.RATE_LIMIT_MONEY_PER_ADDRESS),
-      RATE_LIMIT_WINDOW_SECONDS: String(config.RATE_LIMIT_WINDOW_SECONDS),
-    });
+    // The gateway's own spec parses the values embedded mode makes and fills its defaults; the tuning
+    // keys embedded mode reads (config.ts: the gateway's own specs, already parsed) take precedence.
+    const gatewayConfig = {
+      ...loadConfig(gatewayConfigSpec, {
+        AUTH_SERVICE_URL: auth.url,
+        AUTH_API_KEY: auth.key,
+        TRANSACTIONS_URL: ledger.url,
+        TRANSACTIONS_API_KEY: ledger.key,
+        JWT_PRIVATE_KEY: signingKey.value,
+        // Plain HTTP on localhost: a Secure cookie would never come back.
+        COOKIE_SECURE: 'false',
+      }),
+      ...config,
+    };
     const service = await createGatewayService({
       db,
       transport,

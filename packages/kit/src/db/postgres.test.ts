@@ -4,10 +4,9 @@
  * after its deadline with a retryable error while the pool keeps serving.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, type TestDatabase } from '../testing';
+import { createTestDatabase, startTsProcess, type TestDatabase } from '../testing';
 import { createPostgresDatabase, TransactionTimeoutError } from './postgres';
 import type { Database } from './types';
 
@@ -64,9 +63,16 @@ test('a transaction past its deadline is given up with TRANSACTION_TIMEOUT, and 
 test('backends terminated under load: queries fail with retryable errors, the process never crashes', async () => {
   // postgres.js 3.4.9 unpatched dies here with "Cannot read properties of null (reading 'write')"
   // (scripts/patch-postgres.mjs, docs/reliability.md finding 1).
-  const child = await runChild(fileURLToPath(new URL('./termination-storm.ts', import.meta.url)), [server.url, '3000']);
-  assert.equal(child.status, 0, `the process died:\n${child.stderr}`);
-  const report = JSON.parse(child.stdout.trim()) as {
+  const storm = startTsProcess(process.cwd(), fileURLToPath(new URL('./termination-storm.ts', import.meta.url)), {
+    STORM_DATABASE_URL: server.url,
+    STORM_MS: '3000',
+  });
+  assert.equal(await storm.exitCode(60_000), 0, `the process died:\n${storm.output()}`);
+  const reportLine = storm
+    .output()
+    .split('\n')
+    .find((line) => line.startsWith('{'));
+  const report = JSON.parse(reportLine ?? 'null') as {
     committed: number;
     failed: Record<string, number>;
     terminations: number;
@@ -84,22 +90,3 @@ test('backends terminated under load: queries fail with retryable errors, the pr
   for (const code of Object.keys(report.failed))
     assert.ok(retryable.has(code), `unexpected failure ${code}: ${JSON.stringify(report)}`);
 });
-
-/** Runs a TypeScript file in a child process (bounded: killed after 60 s). */
-function runChild(
-  script: string,
-  args: readonly string[],
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}

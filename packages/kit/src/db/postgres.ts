@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { withTimeout } from '../timeout';
 import { traced } from '../tracing';
 import { encodeParams, type Database, type Queryable, type Row } from './types';
 
@@ -52,20 +53,12 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
       const running = sql.begin((tx) => work(wrap(tx))) as Promise<T>;
       if (timeoutMs <= 0) return running;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new TransactionTimeoutError(`transaction not settled after ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      });
-      try {
-        return await Promise.race([running, deadline]);
-      } finally {
-        clearTimeout(timer);
-        // A transaction given up may still settle later; its outcome was already reported.
-        running.catch(() => undefined);
-      }
+      // A transaction given up may still settle later; its outcome was already reported.
+      return withTimeout(
+        running,
+        timeoutMs,
+        () => new TransactionTimeoutError(`transaction not settled after ${timeoutMs} ms`),
+      );
     },
     async ping() {
       try {
@@ -76,14 +69,11 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
       }
     },
     async close() {
-      // end() waits for queries in flight; one the driver lost would hold it forever.
-      let timer: NodeJS.Timeout | undefined;
-      const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, 7_000)));
-      try {
-        await Promise.race([sql.end({ timeout: 5 }), gaveUp]);
-      } finally {
-        clearTimeout(timer);
-      }
+      // end() waits for queries in flight; one the driver lost would hold it forever: give up after 7 s.
+      const gaveUp = new Error('postgres.js did not end');
+      await withTimeout(sql.end({ timeout: 5 }), 7_000, () => gaveUp).catch((error: unknown) => {
+        if (error !== gaveUp) throw error;
+      });
     },
   };
 }

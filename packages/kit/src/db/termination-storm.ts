@@ -6,13 +6,14 @@
  * rejection from the driver exits 1 with its stack (Node's default, and what
  * the kit's lifecycle does in a service).
  *
- *   node --import tsx packages/kit/src/db/termination-storm.ts <database url> <milliseconds>
+ *   STORM_DATABASE_URL=postgres://... STORM_MS=3000 node --import tsx packages/kit/src/db/termination-storm.ts
  */
 import postgres from 'postgres';
+import { sleep } from '../transport/common';
 import { createPostgresDatabase } from './postgres';
 
-const [url = '', durationArgument = '3000'] = process.argv.slice(2);
-const durationMs = Math.min(Number(durationArgument), 30_000);
+const url = process.env.STORM_DATABASE_URL ?? '';
+const durationMs = Math.min(Number(process.env.STORM_MS ?? '3000'), 30_000);
 const applicationName = `storm-${process.pid}`;
 const db = createPostgresDatabase({ url, maxConnections: 4, applicationName, transactionTimeoutMs: 2_000 });
 const admin = postgres(url, { max: 1, onnotice: () => undefined });
@@ -39,7 +40,7 @@ const workers = Array.from({ length: 8 }, async () => {
 let terminations = 0;
 const terminator = (async () => {
   while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     const rows =
       await admin`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${applicationName}`.catch(
         () => [],
