@@ -285,7 +285,9 @@ async function measureLatency(
 /** The service's own view: how big its batches were and how long each took (from /metrics). */
 async function batchMetrics(url: string): Promise<{ count: number; commands: number; seconds: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  // Summed over the partitions' label sets.
+  const value = (name: string) =>
+    [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, match) => sum + Number(match[1]), 0);
   return {
     count: value('ledger_batch_size_count'),
     commands: value('ledger_batch_size_sum'),

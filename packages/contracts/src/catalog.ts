@@ -2,7 +2,7 @@
  * Every message schema in one list, with who sends it and where: the source of
  * the AsyncAPI document (docs/asyncapi.json) and of runtime validation.
  */
-import type { TObject } from '@sinclair/typebox';
+import { FormatRegistry, type TObject } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { domainEvents } from './events';
 import { exchanges, ledgerCommands, ledgerEvents } from './ledger';
@@ -42,6 +42,12 @@ export const messageCatalog: readonly CatalogEntry[] = [
 ];
 
 const compiled = new Map<string, TypeCheck<TObject>>();
+
+/** RFC 3339 date-time (`Timestamp`): TypeBox knows no formats until they are registered, and refuses unknown ones. */
+const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+if (!FormatRegistry.Has('date-time')) {
+  FormatRegistry.Set('date-time', (value) => rfc3339.test(value) && !Number.isNaN(Date.parse(value)));
+}
 
 /** A compiled validator for a message type (compiled once). */
 export function validatorFor(type: string): TypeCheck<TObject> | undefined {

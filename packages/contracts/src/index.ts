@@ -3,3 +3,4 @@ export * from './common';
 export * from './ledger';
 export * from './events';
 export * from './catalog';
+export * from './partitions';

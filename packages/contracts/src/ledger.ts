@@ -100,6 +100,7 @@ export const rejectionCodes = [
   'post_amount_exceeds_hold',
   'partial_post_of_multi_leg_hold',
   'metadata_too_large',
+  'wrong_partition',
 ] as const;
 export type RejectionCode = (typeof rejectionCodes)[number];
 export const RejectionCodeSchema = Type.Union(rejectionCodes.map((code) => Type.Literal(code)));

@@ -23,7 +23,12 @@ export const transactionsConfigSpec = {
     doc: 'comma-separated API keys of the services allowed to call the HTTP API (x-api-key header); at least 32 characters each',
     secret: true,
   },
-  LEDGER_QUEUE: { parse: string, default: 'ledger.inbox', doc: 'queue this instance consumes (one per partition)' },
+  LEDGER_QUEUE: { parse: string, default: 'ledger.inbox', doc: 'base name of the ledger queues: `<name>` with one partition, `<name>.p<k>` and `<name>.router` with several' },
+  LEDGER_PARTITIONS: {
+    parse: integer(1, 64),
+    default: 1,
+    doc: 'ledger partitions, each with its own queue, writer and platform accounts (docs/scaling.md); every instance and producer must agree on it, and changing it moves accounts between writers',
+  },
   LEDGER_BATCH_MAX_MESSAGES: { parse: integer(1, 10_000), default: 250, doc: 'most commands written in one transaction (250 keeps the service under 300 MB; 1,000 costs ~15% less CPU per transfer at saturation: docs/performance.md)' },
   LEDGER_BATCH_MAX_WAIT_MS: { parse: integer(0, 10_000), default: 5, doc: 'longest wait for a batch to fill' },
   LEDGER_MAX_MESSAGE_BYTES: { parse: integer(1024, 16 * 1024 * 1024), default: 65_536, doc: 'larger messages are dead-lettered' },

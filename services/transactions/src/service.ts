@@ -8,10 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { createHttpServer, runMigrations, type Database, type HttpServer, type Logger, type Subscription, type Transport } from '@t50/kit';
 import { Registry } from 'prom-client';
 import { startHoldExpiry } from './holds/expiry';
-import { registerRoutes } from './http/routes';
+import { registerRoutes, type SubmitCommand } from './http/routes';
 import { loadAssets } from './ledger/reads';
+import { ensurePartitionAccounts } from './ledger/store';
 import { createLedgerWriter, type LedgerWriter } from './ledger/writer';
-import { declareLedgerTopology, startLedgerConsumer } from './messages/consumer';
+import { declareLedgerTopology, routerQueueName, startLedgerConsumer } from './messages/consumer';
+import { parseValue } from './messages/parse';
+import { createHoldPartitions, routeOf } from './messages/partition';
+import { startPartitionRouter } from './messages/router';
 import { createOutboxRelay } from './outbox/relay';
 import type { TransactionsConfig } from './config';
 
@@ -21,6 +25,7 @@ export type TransactionsServiceConfig = Pick<
   TransactionsConfig,
   | 'TRANSACTIONS_API_KEYS'
   | 'LEDGER_QUEUE'
+  | 'LEDGER_PARTITIONS'
   | 'LEDGER_BATCH_MAX_MESSAGES'
   | 'LEDGER_BATCH_MAX_WAIT_MS'
   | 'LEDGER_MAX_MESSAGE_BYTES'
@@ -29,7 +34,8 @@ export type TransactionsServiceConfig = Pick<
 
 export interface TransactionsService {
   readonly app: HttpServer;
-  readonly writer: LedgerWriter;
+  /** One writer per partition, index = partition. */
+  readonly writers: readonly LedgerWriter[];
   /** Voids every expired hold now (tests; the service also does it on its own). */
   sweepExpiredHolds(): Promise<number>;
   /** Stops consuming, finishes the batch in flight, publishes its events, closes HTTP. Leaves db and transport open. */
@@ -45,17 +51,31 @@ export async function createTransactionsService(deps: {
   const { config, db, transport } = deps;
   const logger = deps.logger.child({ component: 'transactions' });
   await runMigrations(db, migrationsDirectory, logger);
+  const partitions = config.LEDGER_PARTITIONS;
+  await ensurePartitionAccounts(db, partitions);
   let assets = await loadAssets(db);
   const registry = new Registry();
   const relay = createOutboxRelay({ db, transport, logger });
-  const writer = createLedgerWriter({
-    db,
-    logger,
-    assets: () => assets,
-    outbox: relay,
-    registry,
-    options: { maxBatch: config.LEDGER_BATCH_MAX_MESSAGES },
-  });
+  const writers = Array.from({ length: partitions }, (_, index) =>
+    createLedgerWriter({
+      db,
+      logger: partitions === 1 ? logger : logger.child({ partition: index }),
+      assets: () => assets,
+      outbox: relay,
+      registry,
+      options: { maxBatch: config.LEDGER_BATCH_MAX_MESSAGES },
+      partition: { index, count: partitions },
+    }),
+  );
+  const holds = createHoldPartitions(db, partitions);
+  const submit: SubmitCommand = async (value, raw) => {
+    const route = routeOf(value, partitions);
+    const partition = 'partition' in route ? route.partition : ((await holds.lookup(route.holdId)) ?? 0);
+    const parsed = parseValue(value, raw, partition);
+    if (!parsed.ok) return parsed;
+    const [result] = await writers[partition]!.submit([parsed.item]);
+    return { ok: true, result: result! };
+  };
   // Assets change only by migration; reload now and then so a new one is seen without a restart.
   const assetReload = setInterval(() => {
     loadAssets(db).then(
@@ -65,9 +85,9 @@ export async function createTransactionsService(deps: {
   }, 60_000);
   assetReload.unref();
 
-  await declareLedgerTopology(transport, config.LEDGER_QUEUE);
+  await declareLedgerTopology(transport, config.LEDGER_QUEUE, partitions);
   await relay.recover();
-  const expiry = startHoldExpiry({ db, writer, logger, intervalMs: config.LEDGER_HOLD_SWEEP_INTERVAL_MS });
+  const expiry = startHoldExpiry({ db, writers, logger, intervalMs: config.LEDGER_HOLD_SWEEP_INTERVAL_MS });
 
   const app = await createHttpServer({
     name: 'transactions',
@@ -78,25 +98,31 @@ export async function createTransactionsService(deps: {
     readiness: { database: () => db.ping(), broker: () => transport.isReady() },
     securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } },
   });
-  registerRoutes(app, { db, writer, apiKeys: config.TRANSACTIONS_API_KEYS });
+  registerRoutes(app, { db, submit, apiKeys: config.TRANSACTIONS_API_KEYS });
 
-  const subscription: Subscription = await startLedgerConsumer(transport, writer, {
-    maxMessages: config.LEDGER_BATCH_MAX_MESSAGES,
-    maxWaitMs: config.LEDGER_BATCH_MAX_WAIT_MS,
-    maxMessageBytes: config.LEDGER_MAX_MESSAGE_BYTES,
-    queue: config.LEDGER_QUEUE,
-  });
-  logger.info({ queue: config.LEDGER_QUEUE, batch: config.LEDGER_BATCH_MAX_MESSAGES }, 'ledger consuming');
+  const batching = { maxMessages: config.LEDGER_BATCH_MAX_MESSAGES, maxWaitMs: config.LEDGER_BATCH_MAX_WAIT_MS, maxMessageBytes: config.LEDGER_MAX_MESSAGE_BYTES };
+  const subscriptions: Subscription[] = [];
+  for (const [index, writer] of writers.entries()) {
+    subscriptions.push(
+      await startLedgerConsumer(transport, writer, { ...batching, queue: config.LEDGER_QUEUE, partition: { index, count: partitions } }),
+    );
+  }
+  if (partitions > 1) {
+    subscriptions.push(
+      await startPartitionRouter({ transport, holds, queue: routerQueueName(config.LEDGER_QUEUE), partitions, ...batching }),
+    );
+  }
+  logger.info({ queue: config.LEDGER_QUEUE, partitions, batch: config.LEDGER_BATCH_MAX_MESSAGES }, 'ledger consuming');
 
   return {
     app,
-    writer,
+    writers,
     sweepExpiredHolds: () => expiry.sweep(),
     async close() {
       clearInterval(assetReload);
-      await subscription.close();
+      for (const subscription of subscriptions) await subscription.close();
       await expiry.close();
-      await writer.close();
+      for (const writer of writers) await writer.close();
       await relay.close();
       await app.close();
     },

@@ -115,6 +115,7 @@ export async function startTestLedger(
   const config: TransactionsServiceConfig = {
     TRANSACTIONS_API_KEYS: [testApiKey],
     LEDGER_QUEUE: ledgerQueue,
+    LEDGER_PARTITIONS: 1,
     LEDGER_BATCH_MAX_MESSAGES: 500,
     LEDGER_BATCH_MAX_WAIT_MS: 5,
     LEDGER_MAX_MESSAGE_BYTES: 65_536,

@@ -96,6 +96,7 @@ describe('ledger properties (real PostgreSQL, random batches)', () => {
       config: {
         TRANSACTIONS_API_KEYS: [],
         LEDGER_QUEUE: 'ledger.inbox',
+        LEDGER_PARTITIONS: 1,
         LEDGER_BATCH_MAX_MESSAGES: 50,
         LEDGER_BATCH_MAX_WAIT_MS: 1,
         LEDGER_MAX_MESSAGE_BYTES: 65536,
@@ -125,7 +126,7 @@ describe('ledger properties (real PostgreSQL, random batches)', () => {
           commandType: 'ledger.account.open',
           command: { kind: 'open_accounts', ownerId: `${prefix}-u${index}`, assets: ['USD'] },
         }));
-        await service.writer.submit(opened);
+        await service.writers[0]!.submit(opened);
         const items: WorkItem[] = [];
         const holdIds: string[] = [];
         ops.forEach((o, index) => {
@@ -184,7 +185,7 @@ describe('ledger properties (real PostgreSQL, random batches)', () => {
           const size = chunkSizes[chunk % chunkSizes.length]!;
           const batch = items.slice(cursor, cursor + size);
           cursor += size;
-          const results = await service.writer.submit(batch);
+          const results = await service.writers[0]!.submit(batch);
           batch.forEach((item, index) => {
             const expected = model.apply(item);
             const result = results[index]!;

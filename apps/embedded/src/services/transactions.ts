@@ -14,6 +14,7 @@ export const transactionsService: EmbeddedService = {
       config: {
         TRANSACTIONS_API_KEYS: [apiKey.value],
         LEDGER_QUEUE: 'ledger.inbox',
+        LEDGER_PARTITIONS: 1,
         LEDGER_BATCH_MAX_MESSAGES: config.LEDGER_BATCH_MAX_MESSAGES,
         LEDGER_BATCH_MAX_WAIT_MS: config.LEDGER_BATCH_MAX_WAIT_MS,
         LEDGER_MAX_MESSAGE_BYTES: config.LEDGER_MAX_MESSAGE_BYTES,
@@ -25,7 +26,7 @@ export const transactionsService: EmbeddedService = {
     });
     const notes = [`ledger API key (x-api-key header): ${apiKey.path}`];
     if (config.EMBEDDED_SEED) {
-      const report = await seedLedger(service.writer);
+      const report = await seedLedger(service.writers[0]!);
       logger.info({ ...report }, 'sample data seeded');
       notes.push(
         report.applied > 0

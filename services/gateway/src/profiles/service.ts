@@ -69,8 +69,6 @@ export function createAccountService(deps: {
         id: `gateway.user.registered:${userId}`,
         type: 'gateway.user.registered',
         version: 1,
-        // No occurredAt: the ledger's message parser (services/transactions/src/messages/parse.ts) has no
-        // date-time format registered and dead-letters an envelope that carries one.
         data: { userId },
       };
       try {

@@ -18,8 +18,7 @@ import { HttpProblem, type Database, type HttpServer } from '@t50/kit';
 import type { ItemResult } from '../ledger/engine';
 import { accountView, transferView } from '../ledger/events';
 import { accountsOfOwner, balanceAt, entriesOf, findAccount, findTransfer } from '../ledger/reads';
-import type { LedgerWriter } from '../ledger/writer';
-import { parseValue } from '../messages/parse';
+import type { Parsed } from '../messages/parse';
 import { formatReport, verifyLedger } from '../verify/verify';
 
 /** Every refusal maps to one HTTP status; the switch is exhaustive. */
@@ -41,6 +40,7 @@ export function rejectionStatus(code: RejectionCode): number {
     case 'post_amount_exceeds_hold':
     case 'partial_post_of_multi_leg_hold':
     case 'metadata_too_large':
+    case 'wrong_partition':
       return 422;
   }
 }
@@ -71,8 +71,14 @@ const CommandOutcome = Type.Object({
   accounts: Type.Optional(Type.Array(AccountView)),
 });
 
-export function registerRoutes(app: HttpServer, deps: { db: Database; writer: LedgerWriter; apiKeys: readonly string[] }): void {
-  const { db, writer } = deps;
+/** Parses a command and has the writer of its partition apply it; resolves after the commit. */
+export type SubmitCommand = (
+  value: unknown,
+  raw: { correlationId: string },
+) => Promise<Exclude<Parsed, { ok: true }> | { readonly ok: true; readonly result: ItemResult }>;
+
+export function registerRoutes(app: HttpServer, deps: { db: Database; submit: SubmitCommand; apiKeys: readonly string[] }): void {
+  const { db, submit } = deps;
   const keyHashes = deps.apiKeys.map(hashKey);
 
   app.addHook('onRequest', (request, _reply, done) => {
@@ -186,10 +192,9 @@ export function registerRoutes(app: HttpServer, deps: { db: Database; writer: Le
       },
     },
     async (request) => {
-      const parsed = parseValue(request.body, { correlationId: request.id });
-      if (!parsed.ok) throw new HttpProblem(400, 'invalid_request', 'The request is not valid', parsed.reason);
-      const [result] = await writer.submit([parsed.item]);
-      return answer(db, result!);
+      const submitted = await submit(request.body, { correlationId: request.id });
+      if (!submitted.ok) throw new HttpProblem(400, 'invalid_request', 'The request is not valid', submitted.reason);
+      return answer(db, submitted.result);
     },
   );
 

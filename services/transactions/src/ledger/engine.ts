@@ -7,15 +7,18 @@
  * neighbours: every check runs before any state is touched.
  */
 import { createHash } from 'node:crypto';
-import { maxAmount, userAccountId } from '@t50/contracts';
+import { accountPartition, maxAmount, transitAccountId, userAccountId } from '@t50/contracts';
 import {
+  onePartition,
   Rejection,
   type AccountState,
   type Command,
+  type Forward,
   type HoldState,
   type LegInput,
   type Metadata,
   type Outcome,
+  type PartitionScope,
   type StoredOutcome,
   type StoredTransfer,
   type WorkItem,
@@ -60,7 +63,12 @@ export interface BatchResult {
 const metadataLimitBytes = 4096;
 const userAccountCode = 'user_wallet';
 
-export function applyBatch(items: readonly WorkItem[], snapshot: BatchSnapshot, now: Date): BatchResult {
+export function applyBatch(
+  items: readonly WorkItem[],
+  snapshot: BatchSnapshot,
+  now: Date,
+  scope: PartitionScope = onePartition,
+): BatchResult {
   const writes: BatchWrites = {
     newAccounts: [],
     touchedAccounts: new Set(),
@@ -76,7 +84,7 @@ export function applyBatch(items: readonly WorkItem[], snapshot: BatchSnapshot, 
       results.push({ status: 'redelivered', stored: seen });
       continue;
     }
-    const outcome = applyOne(item, snapshot, writes, now);
+    const outcome = applyOne(item, snapshot, writes, now, scope);
     const stored = toStored(outcome, item.command);
     snapshot.inbox.set(item.messageId, stored);
     writes.inbox.push({ messageId: item.messageId, outcome: stored });
@@ -85,23 +93,103 @@ export function applyBatch(items: readonly WorkItem[], snapshot: BatchSnapshot, 
   return { results, writes };
 }
 
-function applyOne(item: WorkItem, snapshot: BatchSnapshot, writes: BatchWrites, now: Date): Outcome {
+function applyOne(item: WorkItem, snapshot: BatchSnapshot, writes: BatchWrites, now: Date, scope: PartitionScope): Outcome {
+  const command = item.command;
   try {
-    const command = item.command;
     switch (command.kind) {
       case 'open_accounts':
-        return openAccounts(command.ownerId, command.assets, snapshot, writes);
+        return openAccounts(command.ownerId, command.assets, snapshot, writes, scope);
       case 'transfer':
-        return createTransfer(command, item.messageId, snapshot, writes, now);
+        return createTransfer(command, item.messageId, snapshot, writes, now, scope);
       case 'post':
-        return postHold(command, item.messageId, snapshot, writes, now);
+        return postHold(command, item.messageId, snapshot, writes, now, scope);
       case 'void':
-        return voidHold(command, item.messageId, snapshot, writes, now);
+        return voidHold(command, item.messageId, snapshot, writes, now, scope);
     }
   } catch (error) {
-    if (error instanceof Rejection) return { status: 'rejected', code: error.code, detail: error.message };
+    if (error instanceof Rejection) {
+      const refund = command.kind === 'transfer' ? refundOf(command) : undefined;
+      return { status: 'rejected', code: error.code, detail: error.message, ...(refund === undefined ? {} : { forward: refund }) };
+    }
     throw error;
   }
+}
+
+/** Refuses a command that would write an account of another partition: one writer per account. */
+function requireOwned(accountIds: Iterable<string>, scope: PartitionScope): void {
+  if (scope.count <= 1) return;
+  for (const id of accountIds) {
+    const owner = accountPartition(id, scope.count);
+    if (owner !== scope.index) {
+      throw new Rejection('wrong_partition', `account ${id} belongs to partition ${owner}; this is partition ${scope.index} of ${scope.count}`);
+    }
+  }
+}
+
+/** Ids are at most 128 characters (contracts' `Id`); the halves' ids add a suffix. */
+const maxIdLength = 128;
+const transitSuffix = ':transit';
+
+const legAccounts = (legs: readonly LegInput[]): string[] => legs.flatMap((leg) => [leg.debitAccountId, leg.creditAccountId]);
+
+/**
+ * A transfer whose one leg credits an account of another partition is split:
+ * here the debit and a credit to this partition's transit account; the other
+ * half (debit that partition's transit account, credit the account) goes to
+ * the other partition through the outbox. Holds and transfers of several legs
+ * must stay within one partition.
+ */
+function splitAcrossPartitions(
+  command: Extract<Command, { kind: 'transfer' }>,
+  scope: PartitionScope,
+): { legs: readonly LegInput[]; forward: Forward | undefined } {
+  if (scope.count <= 1) return { legs: command.legs, forward: undefined };
+  const foreign = legAccounts(command.legs).filter((id) => accountPartition(id, scope.count) !== scope.index);
+  if (foreign.length === 0) return { legs: command.legs, forward: undefined };
+  const leg = command.legs[0]!;
+  const splittable =
+    command.legs.length === 1 && command.pendingTimeoutSeconds === undefined && foreign.length === 1 && foreign[0] === leg.creditAccountId;
+  // Throws: at least one account is another partition's.
+  if (!splittable) requireOwned(legAccounts(command.legs), scope);
+  if (command.transferId.length > maxIdLength - transitSuffix.length) {
+    throw new Rejection(
+      'wrong_partition',
+      `transfer ${command.transferId} crosses partitions, and its id is too long for the ids of its halves (at most ${maxIdLength - transitSuffix.length} characters)`,
+    );
+  }
+  const to = accountPartition(leg.creditAccountId, scope.count);
+  return {
+    legs: [{ ...leg, creditAccountId: transitAccountId(leg.asset, scope.index) }],
+    forward: {
+      partition: to,
+      transferId: `${command.transferId}${transitSuffix}`,
+      code: command.code,
+      legs: [{ ...leg, debitAccountId: transitAccountId(leg.asset, to) }],
+      // Only the link: the first half keeps the caller's metadata (which may already use all 16 keys).
+      metadata: {
+        transitOf: command.transferId,
+        transitFromPartition: String(scope.index),
+        transitFromAccountId: leg.debitAccountId,
+      },
+    },
+  };
+}
+
+/** When the second half of a transfer between partitions is refused, the first half is reversed in its partition. */
+function refundOf(command: Extract<Command, { kind: 'transfer' }>): Forward | undefined {
+  const { transitOf, transitFromPartition, transitFromAccountId } = command.metadata;
+  const leg = command.legs[0];
+  if (transitOf === undefined || transitFromPartition === undefined || transitFromAccountId === undefined || leg === undefined) {
+    return undefined;
+  }
+  const from = Number(transitFromPartition);
+  return {
+    partition: from,
+    transferId: `${transitOf}:refund`,
+    code: 'reversal',
+    legs: [{ debitAccountId: transitAccountId(leg.asset, from), creditAccountId: transitFromAccountId, asset: leg.asset, amount: leg.amount }],
+    metadata: { refundOf: transitOf },
+  };
 }
 
 function toStored(outcome: Outcome, command: Command): StoredOutcome {
@@ -119,10 +207,17 @@ function toStored(outcome: Outcome, command: Command): StoredOutcome {
   }
 }
 
-function openAccounts(ownerId: string, assets: readonly string[], snapshot: BatchSnapshot, writes: BatchWrites): Outcome {
+function openAccounts(
+  ownerId: string,
+  assets: readonly string[],
+  snapshot: BatchSnapshot,
+  writes: BatchWrites,
+  scope: PartitionScope,
+): Outcome {
   for (const asset of assets) {
     if (!snapshot.assets.has(asset)) throw new Rejection('unknown_asset', `asset ${asset} is not known`);
   }
+  requireOwned(assets.map((asset) => userAccountId(ownerId, asset)), scope);
   const accounts: AccountState[] = [];
   let created = false;
   for (const asset of new Set(assets)) {
@@ -166,17 +261,19 @@ function createTransfer(
   snapshot: BatchSnapshot,
   writes: BatchWrites,
   now: Date,
+  scope: PartitionScope,
 ): Outcome {
   const hash = contentHash(command);
   const existing = existingOutcome(command.transferId, hash, snapshot);
   if (existing !== undefined) return existing;
   checkMetadata(command.metadata);
-  const accounts = resolveLegs(command.legs, snapshot);
+  const { legs, forward } = splitAcrossPartitions(command, scope);
+  const accounts = resolveLegs(legs, snapshot);
   const pending = command.pendingTimeoutSeconds !== undefined;
   // Work on copies of the totals; commit them only when every check passed.
   const next = new Map<string, AccountState>();
   for (const account of accounts.values()) next.set(account.id, { ...account });
-  for (const leg of command.legs) {
+  for (const leg of legs) {
     const debit = next.get(leg.debitAccountId)!;
     const credit = next.get(leg.creditAccountId)!;
     if (pending) {
@@ -193,7 +290,7 @@ function createTransfer(
     kind: pending ? 'hold' : 'transfer',
     code: command.code,
     pendingId: undefined,
-    legs: command.legs,
+    legs,
     metadata: command.metadata,
     contentHash: hash,
     effectiveAt: command.effectiveAt ?? now,
@@ -210,7 +307,7 @@ function createTransfer(
   } else {
     appendEntries(transfer, transfer.legs, snapshot, writes);
   }
-  return { status: 'applied', transfer, duplicate: false };
+  return { status: 'applied', transfer, duplicate: false, ...(forward === undefined ? {} : { forward }) };
 }
 
 function postHold(
@@ -219,12 +316,13 @@ function postHold(
   snapshot: BatchSnapshot,
   writes: BatchWrites,
   now: Date,
+  scope: PartitionScope,
 ): Outcome {
   const hash = contentHash(command);
   const existing = existingOutcome(command.transferId, hash, snapshot);
   if (existing !== undefined) return existing;
   checkMetadata(command.metadata);
-  const { hold, held } = openHold(command.pendingId, snapshot, now);
+  const { hold, held } = openHold(command.pendingId, snapshot, now, scope);
   let postedLegs: readonly LegInput[] = held.legs;
   if (command.amount !== undefined) {
     const only = held.legs[0];
@@ -272,6 +370,7 @@ function voidHold(
   snapshot: BatchSnapshot,
   writes: BatchWrites,
   now: Date,
+  scope: PartitionScope,
 ): Outcome {
   const hash = contentHash(command);
   if (command.expiry) {
@@ -282,7 +381,7 @@ function voidHold(
   if (existing !== undefined) return existing;
   checkMetadata(command.metadata);
   // An expiry voids a hold whose time has come; a caller may void it until then.
-  const { hold, held } = openHold(command.pendingId, snapshot, command.expiry ? undefined : now);
+  const { hold, held } = openHold(command.pendingId, snapshot, command.expiry ? undefined : now, scope);
   const next = copyAccounts(held.legs, snapshot);
   for (const leg of held.legs) {
     next.get(leg.debitAccountId)!.pendingDebits -= leg.amount;
@@ -308,12 +407,18 @@ function voidHold(
 }
 
 /** The hold and its transfer, if it may still be posted or voided. `now` undefined skips the expiry check. */
-function openHold(pendingId: string, snapshot: BatchSnapshot, now: Date | undefined): { hold: HoldState; held: StoredTransfer } {
+function openHold(
+  pendingId: string,
+  snapshot: BatchSnapshot,
+  now: Date | undefined,
+  scope: PartitionScope,
+): { hold: HoldState; held: StoredTransfer } {
   const hold = snapshot.holds.get(pendingId);
   const held = snapshot.transfers.get(pendingId);
   if (hold === undefined || held === undefined || held.kind !== 'hold') {
     throw new Rejection('hold_not_found', `no hold ${pendingId}`);
   }
+  requireOwned(legAccounts(held.legs), scope);
   switch (hold.state) {
     case 'pending':
       break;

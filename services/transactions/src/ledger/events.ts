@@ -4,9 +4,9 @@
  * opened, each with a stable id derived from what it reports, plus a copy to
  * `reply_to` when the command asked for one.
  */
-import { exchanges, type AccountView, type LedgerEvent, type TransferView } from '@t50/contracts';
+import { exchanges, partitionRoutingKey, type AccountView, type LedgerCommand, type LedgerEvent, type TransferView } from '@t50/contracts';
 import type { ItemResult } from './engine';
-import type { AccountState, StoredTransfer, WorkItem } from './model';
+import { onePartition, type AccountState, type Forward, type PartitionScope, type StoredTransfer, type WorkItem } from './model';
 import type { OutboxRow } from './store';
 
 export function transferView(transfer: StoredTransfer, expired = false): TransferView {
@@ -110,10 +110,18 @@ function transferEvent(
  * Outbox rows for a batch. A duplicate (same transfer id, same content, new
  * message) is answered on reply_to but not announced again.
  */
-export function buildOutbox(items: readonly WorkItem[], results: readonly ItemResult[], now: Date): OutboxRow[] {
+export function buildOutbox(
+  items: readonly WorkItem[],
+  results: readonly ItemResult[],
+  now: Date,
+  scope: PartitionScope = onePartition,
+): OutboxRow[] {
   const rows: OutboxRow[] = [];
   items.forEach((item, index) => {
     const result = results[index]!;
+    if ((result.status === 'applied' || result.status === 'rejected') && result.forward !== undefined) {
+      rows.push(forwardRow(result.forward, item, now, scope));
+    }
     const events = eventsFor(item, result, now);
     const announce = !(result.status === 'applied' && result.duplicate);
     for (const event of events) {
@@ -126,4 +134,32 @@ export function buildOutbox(items: readonly WorkItem[], results: readonly ItemRe
     }
   });
   return rows;
+}
+
+/** The command that carries a transfer's other half (or its refund) to the partition that owns its accounts. */
+export function forwardCommand(forward: Forward, now: Date): LedgerCommand {
+  return {
+    id: forward.transferId,
+    type: 'ledger.transfer.create',
+    version: 1,
+    occurredAt: now.toISOString(),
+    data: {
+      transferId: forward.transferId,
+      code: forward.code,
+      legs: forward.legs.map((leg) => ({ ...leg, amount: leg.amount.toString() })),
+      metadata: { ...forward.metadata },
+    },
+  };
+}
+
+function forwardRow(forward: Forward, item: WorkItem, now: Date, scope: PartitionScope): OutboxRow {
+  const command = forwardCommand(forward, now);
+  return {
+    eventId: command.id,
+    exchange: exchanges.commands,
+    routingKey: partitionRoutingKey(`ledger.command.${command.type}`, forward.partition, scope.count),
+    type: command.type,
+    correlationId: item.correlationId,
+    payload: command,
+  };
 }

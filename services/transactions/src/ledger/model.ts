@@ -91,9 +91,36 @@ export type StoredOutcome =
   | { readonly status: 'rejected'; readonly code: RejectionCode; readonly detail: string; readonly transferId?: string }
   | { readonly status: 'ignored'; readonly detail: string };
 
+/** Which partition a writer is, of how many (one partition: index 0 of 1). */
+export interface PartitionScope {
+  readonly index: number;
+  readonly count: number;
+}
+
+export const onePartition: PartitionScope = { index: 0, count: 1 };
+
+/**
+ * A transfer a writer hands to another partition, through the outbox in the
+ * same transaction: the second half of a transfer between partitions, or the
+ * refund of a first half whose second half was refused.
+ */
+export interface Forward {
+  readonly partition: number;
+  readonly transferId: string;
+  readonly code: TransferCode;
+  readonly legs: readonly LegInput[];
+  readonly metadata: Metadata;
+}
+
 export type Outcome =
-  | { readonly status: 'applied'; readonly transfer?: StoredTransfer; readonly accounts?: readonly AccountState[]; readonly duplicate: boolean }
-  | { readonly status: 'rejected'; readonly code: RejectionCode; readonly detail: string }
+  | {
+      readonly status: 'applied';
+      readonly transfer?: StoredTransfer;
+      readonly accounts?: readonly AccountState[];
+      readonly duplicate: boolean;
+      readonly forward?: Forward;
+    }
+  | { readonly status: 'rejected'; readonly code: RejectionCode; readonly detail: string; readonly forward?: Forward }
   | { readonly status: 'ignored'; readonly detail: string };
 
 export class Rejection extends Error {

@@ -7,9 +7,9 @@
  * both drivers send the same way, and amounts as decimal strings.
  */
 import type { Queryable } from '@t50/kit';
+import { accountPartition, transitAccountId, transitAccountKind, userAccountId } from '@t50/contracts';
 import type { BatchSnapshot, BatchWrites } from './engine';
-import type { AccountState, HoldState, LegInput, StoredOutcome, StoredTransfer, WorkItem } from './model';
-import { userAccountId } from '@t50/contracts';
+import { onePartition, type AccountState, type HoldState, type LegInput, type PartitionScope, type StoredOutcome, type StoredTransfer, type WorkItem } from './model';
 
 /** A PostgreSQL text[] literal, so the array travels as one text parameter. */
 export function textArray(values: Iterable<string>): string {
@@ -127,6 +127,7 @@ export async function loadSnapshot(
   tx: Queryable,
   items: readonly WorkItem[],
   assets: ReadonlyMap<string, number>,
+  scope: PartitionScope = onePartition,
 ): Promise<BatchSnapshot> {
   const ids = referencedIds(items);
   const pendingIds = textArray(ids.pendings);
@@ -139,6 +140,7 @@ export async function loadSnapshot(
       ids.accounts.add(leg.creditAccountId);
     }
   }
+  if (scope.count > 1) ownAccountsOnly(ids.accounts, items, scope);
   const [accountRows, transferRows, holdRows, inboxRows] = await Promise.all([
     tx.query<AccountRow>(`select ${accountColumns} from accounts ${byIds('id')} order by id for no key update of accounts`, [
       textArray(ids.accounts),
@@ -169,6 +171,24 @@ export async function loadSnapshot(
     ),
     inbox: new Map(inboxRows.map((row) => [row.message_id, row.outcome])),
   };
+}
+
+/**
+ * A partition's writer reads and locks only its own accounts (another
+ * partition's writer owns the rest; the engine refuses or splits commands that
+ * touch them), plus its transit account for the assets of transfers that
+ * leave the partition.
+ */
+function ownAccountsOnly(accounts: Set<string>, items: readonly WorkItem[], scope: PartitionScope): void {
+  for (const id of accounts) {
+    if (accountPartition(id, scope.count) !== scope.index) accounts.delete(id);
+  }
+  for (const item of items) {
+    if (item.command.kind !== 'transfer') continue;
+    for (const leg of item.command.legs) {
+      if (accountPartition(leg.creditAccountId, scope.count) !== scope.index) accounts.add(transitAccountId(leg.asset, scope.index));
+    }
+  }
 }
 
 export interface OutboxRow {
@@ -348,4 +368,26 @@ export async function writeBatch(
   const seqs = seqRows.map((row) => row.seq).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   // Rows of one insert get ascending sequence numbers in insertion order.
   return outbox.map((row, index) => ({ ...row, seq: seqs[index]! }));
+}
+
+/**
+ * With several partitions, every partition has its own copy of each platform
+ * account (`system:<kind>:<asset>:p<k>`; partition 0 keeps the unsuffixed id)
+ * and a transit account per asset. Created at start, idempotently.
+ */
+export async function ensurePartitionAccounts(db: Queryable, partitions: number): Promise<void> {
+  if (partitions <= 1) return;
+  await db.query(
+    `insert into accounts (id, asset, owner_type, owner_id, code, no_overdraft)
+     select 'system:' || kinds.code || ':' || kinds.asset || case when p = 0 then '' else ':p' || p end,
+            kinds.asset, 'system', 'platform', kinds.code, false
+     from (
+       select distinct code, asset from accounts where owner_type = 'system' and id !~ ':p[0-9]+$'
+       union
+       select $2, code from assets
+     ) as kinds (code, asset)
+     cross join generate_series(0, $1::int - 1) as p
+     on conflict (id) do nothing`,
+    [partitions, transitAccountKind],
+  );
 }

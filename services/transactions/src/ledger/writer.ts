@@ -16,7 +16,7 @@ import type { Database, Logger } from '@t50/kit';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { applyBatch, type ItemResult } from './engine';
 import { buildOutbox } from './events';
-import type { WorkItem } from './model';
+import { onePartition, type PartitionScope, type WorkItem } from './model';
 import { loadSnapshot, writeBatch, type PersistedOutboxRow } from './store';
 
 export interface WriterOptions {
@@ -53,8 +53,12 @@ export function createLedgerWriter(deps: {
   outbox: OutboxSink;
   registry: Registry;
   options: WriterOptions;
+  /** The partition this writer owns (default: the only one). */
+  partition?: PartitionScope;
 }): LedgerWriter {
   const { db, logger, outbox, options } = deps;
+  const scope = deps.partition ?? onePartition;
+  const partitionLabel = { partition: String(scope.index) };
   const maxBackoffMs = options.maxBackoffMs ?? 5000;
   const maxQueued = options.maxQueued ?? 50_000;
   const queue: Pending[] = [];
@@ -62,41 +66,21 @@ export function createLedgerWriter(deps: {
   let closed = false;
   let spaceWaiters: (() => void)[] = [];
 
-  const metrics = {
-    outcomes: new Counter({
-      name: 'ledger_commands_total',
-      help: 'Commands by outcome',
-      labelNames: ['outcome'],
-      registers: [deps.registry],
-    }),
-    batchSize: new Histogram({
-      name: 'ledger_batch_size',
-      help: 'Commands per committed batch',
-      buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000],
-      registers: [deps.registry],
-    }),
-    batchSeconds: new Histogram({
-      name: 'ledger_batch_seconds',
-      help: 'Time to load, apply and commit one batch',
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
-      registers: [deps.registry],
-    }),
-    retries: new Counter({ name: 'ledger_batch_retries_total', help: 'Batches retried after a database error', registers: [deps.registry] }),
-  };
+  const metrics = writerMetrics(deps.registry);
 
   async function commit(items: readonly WorkItem[]): Promise<ItemResult[]> {
     const started = performance.now();
     const { results, persisted } = await db.transaction(async (tx) => {
       const now = new Date();
-      const snapshot = await loadSnapshot(tx, items, deps.assets());
-      const applied = applyBatch(items, snapshot, now);
-      const rows = buildOutbox(items, applied.results, now);
+      const snapshot = await loadSnapshot(tx, items, deps.assets(), scope);
+      const applied = applyBatch(items, snapshot, now, scope);
+      const rows = buildOutbox(items, applied.results, now, scope);
       const written = await writeBatch(tx, applied.writes, rows, now, snapshot.accounts);
       return { results: applied.results, persisted: written };
     });
-    metrics.batchSize.observe(items.length);
-    metrics.batchSeconds.observe((performance.now() - started) / 1000);
-    for (const result of results) metrics.outcomes.inc({ outcome: result.status });
+    metrics.batchSize.observe(partitionLabel, items.length);
+    metrics.batchSeconds.observe(partitionLabel, (performance.now() - started) / 1000);
+    for (const result of results) metrics.outcomes.inc({ ...partitionLabel, outcome: result.status });
     await outbox.enqueue(persisted);
     return results;
   }
@@ -109,7 +93,7 @@ export function createLedgerWriter(deps: {
         batch.forEach((pending, index) => pending.resolve(results[index]!));
         return;
       } catch (error) {
-        metrics.retries.inc();
+        metrics.retries.inc(partitionLabel);
         const transient = isTransient(error);
         if (!transient && attempt >= nonTransientAttempts) {
           if (batch.length === 1) {
@@ -166,6 +150,49 @@ export function createLedgerWriter(deps: {
       closed = true;
       while (running !== undefined) await running;
     },
+  };
+}
+
+const metricsByRegistry = new WeakMap<Registry, ReturnType<typeof createWriterMetrics>>();
+
+/** One set per registry, shared by the writers of all partitions (labelled by partition). */
+function writerMetrics(registry: Registry): ReturnType<typeof createWriterMetrics> {
+  let metrics = metricsByRegistry.get(registry);
+  if (metrics === undefined) {
+    metrics = createWriterMetrics(registry);
+    metricsByRegistry.set(registry, metrics);
+  }
+  return metrics;
+}
+
+function createWriterMetrics(registry: Registry) {
+  return {
+    outcomes: new Counter({
+      name: 'ledger_commands_total',
+      help: 'Commands by outcome',
+      labelNames: ['outcome', 'partition'],
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'ledger_batch_size',
+      help: 'Commands per committed batch',
+      labelNames: ['partition'],
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000],
+      registers: [registry],
+    }),
+    batchSeconds: new Histogram({
+      name: 'ledger_batch_seconds',
+      help: 'Time to load, apply and commit one batch',
+      labelNames: ['partition'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: 'ledger_batch_retries_total',
+      help: 'Batches retried after a database error',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
   };
 }
 

@@ -1,19 +1,52 @@
 /**
- * The broker side of the ledger: one queue (`ledger.inbox`) bound to the
- * ledger's commands and to the domain events it records, consumed in batches.
+ * The broker side of the ledger: one queue per partition (`ledger.inbox`, or
+ * `ledger.inbox.p<k>` with several partitions) bound to the ledger's commands
+ * and to the domain events it records, consumed in batches by the partition's
+ * writer.
  * Each message ends in exactly one of: applied, rejected (a rejection event,
  * and a reply if asked), dead-lettered (malformed; the reason in its headers).
  */
-import { domainEvents, exchanges } from '@t50/contracts';
-import type { BatchOutcome, Delivery, Subscription, Transport } from '@t50/kit';
+import { domainEvents, exchanges, partitionRoutingKey } from '@t50/contracts';
+import type { BatchOutcome, Delivery, QueueBinding, Subscription, Transport } from '@t50/kit';
 import type { LedgerWriter } from '../ledger/writer';
-import type { WorkItem } from '../ledger/model';
+import { onePartition, type PartitionScope, type WorkItem } from '../ledger/model';
 import { parseMessage } from './parse';
 
 export const ledgerQueue = 'ledger.inbox';
 
-export const ledgerBindings = [
+/** Partition k's queue: the base name itself with one partition, `<base>.p<k>` with several. */
+export const partitionQueueName = (base: string, partition: number, count: number): string =>
+  count <= 1 ? base : `${base}.p${partition}`;
+
+/** With several partitions: the queue of messages published without a partition, which the router forwards. */
+export const routerQueueName = (base: string): string => `${base}.router`;
+
+/** What the ledger consumes, by routing key: its commands and the domain events it has posting rules for. */
+const unpartitionedBindings = [
   { exchange: exchanges.commands, routingKey: 'ledger.command.#' },
+  ...domainEvents.map((schema) => ({ exchange: exchanges.events, routingKey: schema.$id! })),
+];
+
+/**
+ * Bindings of partition k's queue. With one partition, the routing keys
+ * producers have always used; with several, the same keys suffixed `.p<k>`.
+ */
+export function ledgerBindings(partition = 0, count = 1): QueueBinding[] {
+  if (count <= 1) return unpartitionedBindings;
+  return [
+    { exchange: exchanges.commands, routingKey: `ledger.command.#.p${partition}` },
+    ...domainEvents.map((schema) => ({ exchange: exchanges.events, routingKey: partitionRoutingKey(schema.$id!, partition, count) })),
+  ];
+}
+
+/**
+ * With several partitions, the router's queue takes the unsuffixed keys: the
+ * ledger's commands (`ledger.command.ledger.*.*`, and any other one-word
+ * command so that junk is still dead-lettered, not dropped) and the events.
+ */
+const routerBindings = [
+  { exchange: exchanges.commands, routingKey: 'ledger.command.ledger.*.*' },
+  { exchange: exchanges.commands, routingKey: 'ledger.command.*' },
   ...domainEvents.map((schema) => ({ exchange: exchanges.events, routingKey: schema.$id! })),
 ];
 
@@ -21,13 +54,25 @@ export interface ConsumerOptions {
   readonly maxMessages: number;
   readonly maxWaitMs: number;
   readonly maxMessageBytes: number;
+  /** The base queue name (default `ledger.inbox`). */
   readonly queue?: string;
+  readonly partition?: PartitionScope;
 }
 
-export async function declareLedgerTopology(transport: Transport, queue = ledgerQueue): Promise<void> {
+/** Declares the exchanges and every partition's queue (and, with several, the router's). Idempotent. */
+export async function declareLedgerTopology(transport: Transport, queue = ledgerQueue, partitions = 1): Promise<void> {
   await transport.declareExchange(exchanges.commands);
   await transport.declareExchange(exchanges.events);
-  await transport.declareQueue({ name: queue, bindings: ledgerBindings, singleActiveConsumer: true });
+  for (let partition = 0; partition < partitions; partition += 1) {
+    await transport.declareQueue({
+      name: partitionQueueName(queue, partition, partitions),
+      bindings: ledgerBindings(partition, partitions),
+      singleActiveConsumer: true,
+    });
+  }
+  if (partitions > 1) {
+    await transport.declareQueue({ name: routerQueueName(queue), bindings: routerBindings, singleActiveConsumer: true });
+  }
 }
 
 export async function startLedgerConsumer(
@@ -35,7 +80,8 @@ export async function startLedgerConsumer(
   writer: LedgerWriter,
   options: ConsumerOptions,
 ): Promise<Subscription> {
-  const queue = options.queue ?? ledgerQueue;
+  const scope = options.partition ?? onePartition;
+  const queue = partitionQueueName(options.queue ?? ledgerQueue, scope.index, scope.count);
   return transport.consumeBatch(
     queue,
     async (batch: readonly Delivery[]): Promise<BatchOutcome[]> => {
@@ -45,6 +91,7 @@ export async function startLedgerConsumer(
         const parsed = parseMessage(
           { body: delivery.body, replyTo: delivery.replyTo, correlationId: delivery.correlationId },
           options.maxMessageBytes,
+          scope.index,
         );
         if (parsed.ok) items.push(parsed.item);
         outcomes[index] = parsed.ok ? { kind: 'ack' } : { kind: 'dead-letter', reason: parsed.reason };

@@ -19,7 +19,8 @@ export interface RawMessage {
 }
 
 
-export function parseMessage(raw: RawMessage, maxBytes: number): Parsed {
+/** `partition`: the ledger partition that consumed the message (its platform accounts are used). */
+export function parseMessage(raw: RawMessage, maxBytes: number, partition = 0): Parsed {
   const size = typeof raw.body === 'string' ? Buffer.byteLength(raw.body) : raw.body.length;
   if (size > maxBytes) return { ok: false, reason: `message_too_large: ${size} bytes, the limit is ${maxBytes}` };
   let value: unknown;
@@ -28,10 +29,10 @@ export function parseMessage(raw: RawMessage, maxBytes: number): Parsed {
   } catch {
     return { ok: false, reason: 'malformed_json: the body is not valid JSON' };
   }
-  return parseValue(value, raw);
+  return parseValue(value, raw, partition);
 }
 
-export function parseValue(value: unknown, raw: Omit<RawMessage, 'body'>): Parsed {
+export function parseValue(value: unknown, raw: Omit<RawMessage, 'body'>, partition = 0): Parsed {
   if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') {
     return { ok: false, reason: 'invalid_schema: the body is not a message envelope with a type' };
   }
@@ -43,14 +44,14 @@ export function parseValue(value: unknown, raw: Omit<RawMessage, 'body'>): Parse
     return { ok: false, reason: `invalid_schema: ${first === undefined ? 'invalid' : `${first.path || '/'} ${first.message}`}` };
   }
   const message = value as LedgerCommand | DomainEvent;
-  const command = toCommand(message);
+  const command = toCommand(message, partition);
   return {
     ok: true,
     item: { messageId: message.id, commandType: type, command, replyTo: raw.replyTo, correlationId: raw.correlationId },
   };
 }
 
-function toCommand(message: LedgerCommand | DomainEvent): Command {
+function toCommand(message: LedgerCommand | DomainEvent, partition: number): Command {
   switch (message.type) {
     case 'ledger.account.open':
       return { kind: 'open_accounts', ownerId: message.data.ownerId, assets: [message.data.asset] };
@@ -92,6 +93,6 @@ function toCommand(message: LedgerCommand | DomainEvent): Command {
     case 'wallet.withdrawal.confirmed':
     case 'wallet.withdrawal.failed':
       // Domain events become commands through the posting rules, kept in one module.
-      return commandForEvent(message);
+      return commandForEvent(message, partition);
   }
 }

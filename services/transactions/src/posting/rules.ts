@@ -7,14 +7,25 @@
  * tx hash + log index, a quote id), so the same fact can never be recorded
  * twice, whichever message carries it.
  */
-import { systemAccountId, userAccountId, type DomainEvent } from '@t50/contracts';
+import { partitionedSystemAccountId, userAccountId, type DomainEvent } from '@t50/contracts';
 import type { Command } from '../ledger/model';
 
 /** Holds for payouts and chain withdrawals expire after a week unless resolved. */
 export const withdrawalHoldSeconds = 7 * 24 * 3600;
 export const userAssets = ['USD', 'EUR', 'ETH'] as const;
 
-export function commandForEvent(event: DomainEvent): Command {
+/** The hold of a payout and of a chain withdrawal: their completion and failure events name only these. */
+export const payoutHoldId = (payoutId: string): string => `payout:${payoutId}`;
+export const withdrawalHoldId = (withdrawalId: string): string => `chain-withdrawal:${withdrawalId}`;
+
+/**
+ * `partition` is the ledger partition applying the event: platform accounts
+ * are that partition's (`system:<kind>:<asset>` in partition 0,
+ * `...:p<k>` in partition k), so a user's flows touch only accounts of the
+ * user's partition.
+ */
+export function commandForEvent(event: DomainEvent, partition = 0): Command {
+  const systemAccountId = (kind: string, asset: string) => partitionedSystemAccountId(kind, asset, partition);
   switch (event.type) {
     case 'gateway.user.registered':
       return { kind: 'open_accounts', ownerId: event.data.userId, assets: userAssets };
@@ -26,14 +37,14 @@ export function commandForEvent(event: DomainEvent): Command {
     }
     case 'payments.payout.requested': {
       const { provider, payoutId, userId, asset, amount } = event.data;
-      return transfer(`payout:${payoutId}`, 'withdrawal', [
+      return transfer(payoutHoldId(payoutId), 'withdrawal', [
         { debitAccountId: userAccountId(userId, asset), creditAccountId: systemAccountId('payouts_in_flight', asset), asset, amount },
       ], { provider, payoutId }, withdrawalHoldSeconds);
     }
     case 'payments.payout.completed':
-      return { kind: 'post', transferId: `payout:${event.data.payoutId}:completed`, pendingId: `payout:${event.data.payoutId}`, amount: undefined, metadata: {} };
+      return { kind: 'post', transferId: `${payoutHoldId(event.data.payoutId)}:completed`, pendingId: payoutHoldId(event.data.payoutId), amount: undefined, metadata: {} };
     case 'payments.payout.failed':
-      return voidOf(`payout:${event.data.payoutId}`, event.data.reason);
+      return voidOf(payoutHoldId(event.data.payoutId), event.data.reason);
     case 'wallet.deposit.confirmed': {
       const { txHash, logIndex, userId, amount } = event.data;
       return transfer(`chain-deposit:${txHash.toLowerCase()}:${logIndex}`, 'deposit', [
@@ -42,22 +53,22 @@ export function commandForEvent(event: DomainEvent): Command {
     }
     case 'wallet.withdrawal.requested': {
       const { withdrawalId, userId, amount, toAddress } = event.data;
-      return transfer(`chain-withdrawal:${withdrawalId}`, 'withdrawal', [
+      return transfer(withdrawalHoldId(withdrawalId), 'withdrawal', [
         { debitAccountId: userAccountId(userId, 'ETH'), creditAccountId: systemAccountId('withdrawals_in_flight', 'ETH'), asset: 'ETH', amount },
       ], { withdrawalId, toAddress: toAddress.toLowerCase() }, withdrawalHoldSeconds);
     }
     case 'wallet.withdrawal.confirmed':
       return {
         kind: 'post',
-        transferId: `chain-withdrawal:${event.data.withdrawalId}:confirmed`,
-        pendingId: `chain-withdrawal:${event.data.withdrawalId}`,
+        transferId: `${withdrawalHoldId(event.data.withdrawalId)}:confirmed`,
+        pendingId: withdrawalHoldId(event.data.withdrawalId),
         amount: undefined,
         metadata: { txHash: event.data.txHash.toLowerCase() },
       };
     case 'wallet.withdrawal.failed':
-      return voidOf(`chain-withdrawal:${event.data.withdrawalId}`, event.data.reason);
+      return voidOf(withdrawalHoldId(event.data.withdrawalId), event.data.reason);
     case 'gateway.trade.executed':
-      return tradeTransfer(event);
+      return tradeTransfer(event, systemAccountId);
     case 'gateway.send.requested': {
       const { sendId, fromUserId, toUserId, asset, amount } = event.data;
       return transfer(`send:${sendId}`, 'send', [
@@ -95,7 +106,10 @@ function voidOf(pendingId: string, reason: string): Command {
  * A trade is one transfer, all legs or none: the fiat leg and the ETH leg
  * against the treasury, and the fee from the user's fiat to the fees account.
  */
-function tradeTransfer(event: Extract<DomainEvent, { type: 'gateway.trade.executed' }>): Command {
+function tradeTransfer(
+  event: Extract<DomainEvent, { type: 'gateway.trade.executed' }>,
+  systemAccountId: (kind: string, asset: string) => string,
+): Command {
   const { quoteId, userId, side, fiatAsset, fiatAmount, ethAmount, feeAmount } = event.data;
   const userFiat = userAccountId(userId, fiatAsset);
   const userEth = userAccountId(userId, 'ETH');

@@ -1,0 +1,254 @@
+/**
+ * The ledger with four partitions, against the real PostgreSQL and RabbitMQ:
+ * each partition's queue, writer and platform accounts; messages published
+ * without a partition go through the router; transfers between partitions go
+ * through transit accounts; nothing is written by a writer that does not own
+ * the account.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  partitionOf,
+  partitionedSystemAccountId,
+  transitAccountId,
+  userAccountId,
+  type DomainEvent,
+  type LedgerEvent,
+} from '@t50/contracts';
+import { startTestLedger, testApiKey, type TestLedger } from '../src/testing';
+import { verifyLedger } from '../src/verify/verify';
+import { deposit, registered, transfer, uid } from './helpers';
+
+const partitions = 4;
+const USD = (user: string) => userAccountId(user, 'USD');
+
+/** A fresh user id whose accounts live in `partition`. */
+function userIn(partition: number): string {
+  for (let attempt = 0; attempt < 1000; attempt += 1) {
+    const user = uid();
+    if (partitionOf(user, partitions) === partition) return user;
+  }
+  throw new Error('no user id found');
+}
+
+const event = (type: DomainEvent['type'], data: Record<string, unknown>): DomainEvent =>
+  ({ id: uid(`${type}-`), type, version: 1, data }) as DomainEvent;
+
+describe('ledger partitions', () => {
+  let ledger: TestLedger;
+  const request = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
+    const response = await ledger.service.app.inject({
+      method,
+      url,
+      headers: { 'x-api-key': testApiKey },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+    return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
+  };
+  const balance = async (accountId: string) => (await request('GET', `/v1/accounts/${accountId}`)).body.balance;
+  const seen = (type: LedgerEvent['type'], transferId: string) => (e: LedgerEvent) =>
+    e.type === type && 'transfer' in e.data && e.data.transfer.transferId === transferId;
+  const rejected = (transferId: string) => (e: LedgerEvent) =>
+    e.type === 'ledger.transfer.rejected' && e.data.transferId === transferId;
+
+  /** Registers a user in `partition` and deposits `usd` cents, published without a partition (through the router). */
+  async function fundedUser(partition: number, usd: string): Promise<string> {
+    const user = userIn(partition);
+    await ledger.send(registered(user));
+    await ledger.events.waitForCount((e) => e.type === 'ledger.account.opened' && e.data.account.ownerId === user, 3);
+    if (usd === '0') return user;
+    const paymentId = uid('pi_');
+    await ledger.send(deposit(user, usd, paymentId));
+    await ledger.events.waitFor(seen('ledger.transfer.posted', `deposit:stripe:${paymentId}`));
+    return user;
+  }
+
+  before(async () => {
+    ledger = await startTestLedger('partitions', { LEDGER_PARTITIONS: partitions });
+  });
+  after(async () => {
+    await ledger?.close();
+  });
+
+  it('records each user flow against the platform accounts of the user’s partition', async () => {
+    for (let partition = 0; partition < partitions; partition += 1) {
+      const user = userIn(partition);
+      await ledger.send(registered(user));
+      const paymentId = uid('pi_');
+      await ledger.send(deposit(user, '1500', paymentId));
+      const posted = await ledger.events.waitFor(seen('ledger.transfer.posted', `deposit:stripe:${paymentId}`));
+      assert.ok('transfer' in posted.data);
+      assert.deepEqual(posted.data.transfer.legs, [
+        {
+          debitAccountId: partitionedSystemAccountId('stripe_clearing', 'USD', partition),
+          creditAccountId: USD(user),
+          asset: 'USD',
+          amount: '1500',
+        },
+      ]);
+      assert.equal(await balance(USD(user)), '1500');
+    }
+  });
+
+  it('takes messages published straight to a partition’s routing key', async () => {
+    const user = userIn(3);
+    await ledger.send(registered(user), { routingKey: 'gateway.user.registered.p3' });
+    const paymentId = uid('pi_');
+    await ledger.send(deposit(user, '700', paymentId), { routingKey: 'payments.deposit.succeeded.p3' });
+    await ledger.events.waitFor(seen('ledger.transfer.posted', `deposit:stripe:${paymentId}`));
+    assert.equal(await balance(USD(user)), '700');
+    assert.equal((await balance(partitionedSystemAccountId('stripe_clearing', 'USD', 3))) !== '0', true);
+  });
+
+  it('moves a send between partitions in two halves through the transit accounts', async () => {
+    const alice = await fundedUser(1, '5000');
+    const bob = await fundedUser(2, '0');
+    const transitBefore = [await balance(transitAccountId('USD', 1)), await balance(transitAccountId('USD', 2))].map(
+      (value) => BigInt(value as string),
+    );
+    const sendId = uid('send-');
+    await ledger.send(
+      event('gateway.send.requested', { sendId, fromUserId: alice, toUserId: bob, asset: 'USD', amount: '1200' }),
+    );
+    const first = await ledger.events.waitFor(seen('ledger.transfer.posted', `send:${sendId}`));
+    const second = await ledger.events.waitFor(seen('ledger.transfer.posted', `send:${sendId}:transit`));
+    assert.ok('transfer' in first.data && 'transfer' in second.data);
+    assert.deepEqual(first.data.transfer.legs, [
+      { debitAccountId: USD(alice), creditAccountId: transitAccountId('USD', 1), asset: 'USD', amount: '1200' },
+    ]);
+    assert.deepEqual(second.data.transfer.legs, [
+      { debitAccountId: transitAccountId('USD', 2), creditAccountId: USD(bob), asset: 'USD', amount: '1200' },
+    ]);
+    assert.equal(await balance(USD(alice)), '3800');
+    assert.equal(await balance(USD(bob)), '1200');
+    const transitAfter = [await balance(transitAccountId('USD', 1)), await balance(transitAccountId('USD', 2))].map(
+      (value) => BigInt(value as string),
+    );
+    assert.equal(transitAfter[0]! - transitBefore[0]!, 1200n, 'the sender’s partition holds the amount in transit');
+    assert.equal(transitAfter[1]! - transitBefore[1]!, -1200n, 'the recipient’s partition paid it out');
+    assert.equal((await verifyLedger(ledger.db)).ok, true);
+  });
+
+  it('refunds the sender when the other partition refuses the second half', async () => {
+    const alice = await fundedUser(0, '900');
+    const nobody = userIn(3); // never registered: no account
+    const transferId = uid('t-');
+    const answer = await request(
+      'POST',
+      '/v1/commands',
+      transfer(transferId, [{ debitAccountId: USD(alice), creditAccountId: USD(nobody), asset: 'USD', amount: '400' }]),
+    );
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const refusal = await ledger.events.waitFor(rejected(`${transferId}:transit`));
+    assert.ok(refusal.type === 'ledger.transfer.rejected');
+    assert.equal(refusal.data.code, 'account_not_found');
+    const refund = await ledger.events.waitFor(seen('ledger.transfer.posted', `${transferId}:refund`));
+    assert.ok('transfer' in refund.data);
+    assert.deepEqual(refund.data.transfer.legs, [
+      { debitAccountId: transitAccountId('USD', 0), creditAccountId: USD(alice), asset: 'USD', amount: '400' },
+    ]);
+    assert.equal(await balance(USD(alice)), '900');
+  });
+
+  it('refuses what would make a writer touch another partition’s accounts, and changes nothing', async () => {
+    const alice = await fundedUser(1, '2000');
+    const bob = await fundedUser(2, '2000');
+    // Two legs across partitions cannot be split into halves.
+    const twoLegs = uid('t-');
+    const answer = await request(
+      'POST',
+      '/v1/commands',
+      transfer(twoLegs, [
+        { debitAccountId: USD(alice), creditAccountId: USD(bob), asset: 'USD', amount: '10' },
+        { debitAccountId: USD(bob), creditAccountId: USD(alice), asset: 'USD', amount: '5' },
+      ]),
+    );
+    assert.equal(answer.status, 422);
+    assert.equal(answer.body.code, 'wrong_partition');
+    // A trade published to the wrong partition's routing key.
+    const quoteId = uid('q-');
+    await ledger.send(
+      event('gateway.trade.executed', {
+        quoteId,
+        userId: alice,
+        side: 'buy',
+        fiatAsset: 'USD',
+        fiatAmount: '1000',
+        ethAmount: '1',
+        feeAmount: '0',
+      }),
+      { routingKey: 'gateway.trade.executed.p2' },
+    );
+    const refusal = await ledger.events.waitFor(rejected(`trade:${quoteId}`));
+    assert.ok(refusal.type === 'ledger.transfer.rejected');
+    assert.equal(refusal.data.code, 'wrong_partition');
+    assert.equal(await balance(USD(alice)), '2000');
+    assert.equal(await balance(USD(bob)), '2000');
+  });
+
+  it('routes a payout’s completion to its hold’s partition, remembered or looked up', async () => {
+    const user = await fundedUser(3, '3000');
+    // Back to back through the router: the completion follows the hold it has just routed.
+    const quick = uid('po_');
+    await ledger.send(
+      event('payments.payout.requested', {
+        payoutId: quick,
+        provider: 'stripe',
+        userId: user,
+        asset: 'USD',
+        amount: '1000',
+      }),
+    );
+    await ledger.send(event('payments.payout.completed', { payoutId: quick }));
+    await ledger.events.waitFor(seen('ledger.transfer.posted', `payout:${quick}:completed`));
+    // Placed straight on the partition's key (the router never saw it): found in the database.
+    const direct = uid('po_');
+    await ledger.send(
+      event('payments.payout.requested', {
+        payoutId: direct,
+        provider: 'stripe',
+        userId: user,
+        asset: 'USD',
+        amount: '500',
+      }),
+      {
+        routingKey: 'payments.payout.requested.p3',
+      },
+    );
+    await ledger.events.waitFor(seen('ledger.transfer.pending', `payout:${direct}`));
+    await ledger.send(event('payments.payout.failed', { payoutId: direct, reason: 'bank refused' }));
+    await ledger.events.waitFor(seen('ledger.transfer.voided', `payout:${direct}:failed`));
+    assert.equal(await balance(USD(user)), '2000');
+    assert.equal(await balance(partitionedSystemAccountId('payouts_in_flight', 'USD', 3)), '1000');
+  });
+
+  it('expires a hold through the writer of its partition', async () => {
+    const user = await fundedUser(2, '800');
+    const holdId = uid('hold-');
+    const placed = await request(
+      'POST',
+      '/v1/commands',
+      transfer(
+        holdId,
+        [
+          {
+            debitAccountId: USD(user),
+            creditAccountId: partitionedSystemAccountId('payouts_in_flight', 'USD', 2),
+            asset: 'USD',
+            amount: '300',
+          },
+        ],
+        { pending: { timeoutSeconds: 1 }, code: 'withdrawal' },
+      ),
+    );
+    assert.equal(placed.status, 200, JSON.stringify(placed.body));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await ledger.service.sweepExpiredHolds();
+    const voided = await ledger.events.waitFor(seen('ledger.transfer.voided', `expire:${holdId}`));
+    assert.ok(voided.type === 'ledger.transfer.voided');
+    assert.equal(voided.data.reason, 'expired');
+    const view = (await request('GET', `/v1/accounts/${USD(user)}`)).body;
+    assert.equal(view.available, '800');
+    assert.equal((await verifyLedger(ledger.db)).ok, true);
+  });
+});
