@@ -222,6 +222,30 @@ describe('ledger partitions', () => {
     assert.equal(await balance(partitionedSystemAccountId('payouts_in_flight', 'USD', 3)), '1000');
   });
 
+  it('holds back a completion whose hold is not committed yet, and routes it once it is', async () => {
+    const user = await fundedUser(1, '1000');
+    const payoutId = uid('po_');
+    // The completion reaches the router first; the hold goes straight to its partition a little later.
+    await ledger.send(event('payments.payout.completed', { payoutId }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await ledger.send(
+      event('payments.payout.requested', { payoutId, provider: 'stripe', userId: user, asset: 'USD', amount: '250' }),
+      { routingKey: 'payments.payout.requested.p1' },
+    );
+    await ledger.events.waitFor(seen('ledger.transfer.posted', `payout:${payoutId}:completed`));
+    assert.equal(await balance(USD(user)), '750');
+    assert.equal(ledger.events.events.some(rejected(`payout:${payoutId}:completed`)), false);
+  });
+
+  it('accepts envelopes that carry occurredAt (RFC 3339), and dead-letters none of them', async () => {
+    const user = userIn(2);
+    await ledger.send({ ...registered(user), occurredAt: '2026-11-30T18:00:00.000Z' });
+    const paymentId = uid('pi_');
+    await ledger.send({ ...deposit(user, '55', paymentId), occurredAt: '2026-11-30T18:00:01+01:00' });
+    await ledger.events.waitFor(seen('ledger.transfer.posted', `deposit:stripe:${paymentId}`));
+    assert.equal(await balance(USD(user)), '55');
+  });
+
   it('expires a hold through the writer of its partition', async () => {
     const user = await fundedUser(2, '800');
     const holdId = uid('hold-');
