@@ -43,11 +43,22 @@ export const messageCatalog: readonly CatalogEntry[] = [
 
 const compiled = new Map<string, TypeCheck<TObject>>();
 
-/** RFC 3339 date-time (`Timestamp`): TypeBox knows no formats until they are registered, and refuses unknown ones. */
-const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
-if (!FormatRegistry.Has('date-time')) {
-  FormatRegistry.Set('date-time', (value) => rfc3339.test(value) && !Number.isNaN(Date.parse(value)));
+/**
+ * RFC 3339 date-time (`Timestamp`): TypeBox knows no formats until they are
+ * registered, and refuses values of an unknown one. The calendar date and the
+ * clock must exist (no 30 February, no 25 o'clock); a leap second is allowed.
+ */
+const rfc3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
+export function isRfc3339DateTime(value: string): boolean {
+  const match = rfc3339.exec(value);
+  if (match === null) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const calendar = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  const offsetOk = match[9] === undefined || (Number(match[9]) <= 23 && Number(match[10]) <= 59);
+  return calendar && hour <= 23 && minute <= 59 && second <= 60 && offsetOk;
 }
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', isRfc3339DateTime);
 
 /** A compiled validator for a message type (compiled once). */
 export function validatorFor(type: string): TypeCheck<TObject> | undefined {

@@ -33,7 +33,7 @@ export const transactionsConfigSpec = {
   LEDGER_BATCH_MAX_WAIT_MS: { parse: integer(0, 10_000), default: 5, doc: 'longest wait for a batch to fill' },
   LEDGER_MAX_MESSAGE_BYTES: { parse: integer(1024, 16 * 1024 * 1024), default: 65_536, doc: 'larger messages are dead-lettered' },
   LEDGER_HOLD_SWEEP_INTERVAL_MS: { parse: integer(50, 3_600_000), default: 1000, doc: 'how often expired holds are voided' },
-  LEDGER_DB_POOL_SIZE: { parse: integer(2, 100), default: 8, doc: 'PostgreSQL connections (one writer, the rest serve reads)' },
+  LEDGER_DB_POOL_SIZE: { parse: integer(2, 100), default: 8, doc: 'PostgreSQL connections, shared by the writers (one per partition), the outbox relay and reads' },
 } as const;
 
 export type TransactionsConfig = ConfigOf<typeof transactionsConfigSpec>;

@@ -12,7 +12,7 @@ import { registerRoutes, type SubmitCommand } from './http/routes';
 import { loadAssets } from './ledger/reads';
 import { ensurePartitionAccounts } from './ledger/store';
 import { createLedgerWriter, type LedgerWriter } from './ledger/writer';
-import { declareLedgerTopology, routerQueueName, startLedgerConsumer } from './messages/consumer';
+import { declareLedgerTopology, partitionQueueName, routerQueueName, startLedgerConsumer } from './messages/consumer';
 import { parseValue } from './messages/parse';
 import { createHoldPartitions, routeOf } from './messages/partition';
 import { startPartitionRouter } from './messages/router';
@@ -109,7 +109,14 @@ export async function createTransactionsService(deps: {
   }
   if (partitions > 1) {
     subscriptions.push(
-      await startPartitionRouter({ transport, holds, queue: routerQueueName(config.LEDGER_QUEUE), partitions, ...batching }),
+      await startPartitionRouter({
+        transport,
+        holds,
+        queue: routerQueueName(config.LEDGER_QUEUE),
+        partitionQueue: (partition) => partitionQueueName(config.LEDGER_QUEUE, partition, partitions),
+        partitions,
+        ...batching,
+      }),
     );
   }
   logger.info({ queue: config.LEDGER_QUEUE, partitions, batch: config.LEDGER_BATCH_MAX_MESSAGES }, 'ledger consuming');

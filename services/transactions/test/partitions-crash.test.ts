@@ -123,7 +123,7 @@ void describe('ledger partitions under SIGKILL', () => {
           type: 'gateway.send.requested',
           version: 1,
           data: { sendId: `pc-${index}`, fromUserId: from, toUserId: to, asset: 'USD', amount: amount.toString() },
-        } as DomainEvent);
+        });
       }
       assert.ok(crossing > messages.length / 2, 'most sends cross partitions');
       for (let first = 0; first < messages.length; first += 500) await transport.publishMany(messages.slice(first, first + 500).map(asMessage));

@@ -15,6 +15,7 @@ import {
   type DomainEvent,
   type LedgerEvent,
 } from '@t50/contracts';
+import { createTransactionsService } from '../src/service';
 import { startTestLedger, testApiKey, type TestLedger } from '../src/testing';
 import { verifyLedger } from '../src/verify/verify';
 import { deposit, registered, transfer, uid } from './helpers';
@@ -150,6 +151,36 @@ describe('ledger partitions', () => {
     assert.equal(await balance(USD(alice)), '900');
   });
 
+  it('pays no refund that does not reverse a real first half', async () => {
+    const attacker = await fundedUser(0, '0');
+    const victim = await fundedUser(1, '100');
+    const other = await fundedUser(1, '0');
+    // A refused transfer that only claims to be a second half: no refund follows.
+    const claim = uid('claim-');
+    const refused = await request(
+      'POST',
+      '/v1/commands',
+      transfer(`${claim}:transit`, [{ debitAccountId: USD(victim), creditAccountId: USD(other), asset: 'USD', amount: '999' }], {
+        metadata: { transitOf: claim, transitFromPartition: '0', transitFromAccountId: USD(attacker) },
+      }),
+    );
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.code, 'insufficient_funds');
+    // A refund of a transfer that never left partition 0.
+    const forged = await request(
+      'POST',
+      '/v1/commands',
+      transfer(`${claim}:refund`, [{ debitAccountId: transitAccountId('USD', 0), creditAccountId: USD(attacker), asset: 'USD', amount: '999' }], {
+        metadata: { refundOf: claim },
+      }),
+    );
+    assert.equal(forged.status, 409);
+    assert.equal(forged.body.code, 'conflict');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await balance(USD(attacker)), '0');
+    assert.equal((await request('GET', `/v1/transfers/${claim}:refund`)).status, 404);
+  });
+
   it('refuses what would make a writer touch another partition’s accounts, and changes nothing', async () => {
     const alice = await fundedUser(1, '2000');
     const bob = await fundedUser(2, '2000');
@@ -244,6 +275,26 @@ describe('ledger partitions', () => {
     await ledger.send({ ...deposit(user, '55', paymentId), occurredAt: '2026-11-30T18:00:01+01:00' });
     await ledger.events.waitFor(seen('ledger.transfer.posted', `deposit:stripe:${paymentId}`));
     assert.equal(await balance(USD(user)), '55');
+  });
+
+  it('refuses to start the same ledger with another partition count', async () => {
+    await assert.rejects(
+      createTransactionsService({
+        config: {
+          TRANSACTIONS_API_KEYS: [testApiKey],
+          LEDGER_QUEUE: 'ledger.inbox',
+          LEDGER_PARTITIONS: 2,
+          LEDGER_BATCH_MAX_MESSAGES: 100,
+          LEDGER_BATCH_MAX_WAIT_MS: 5,
+          LEDGER_MAX_MESSAGE_BYTES: 65_536,
+          LEDGER_HOLD_SWEEP_INTERVAL_MS: 200,
+        },
+        db: ledger.db,
+        transport: ledger.transport,
+        logger: ledger.logger,
+      }),
+      /set up with LEDGER_PARTITIONS=4; starting it with 2 would move accounts between writers/,
+    );
   });
 
   it('expires a hold through the writer of its partition', async () => {

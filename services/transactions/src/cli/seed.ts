@@ -28,6 +28,7 @@ import {
 import { Registry } from 'prom-client';
 import { transactionsConfigSpec } from '../config';
 import { loadAssets } from '../ledger/reads';
+import { recordedPartitions } from '../ledger/store';
 import { createLedgerWriter, type OutboxSink } from '../ledger/writer';
 import { declareLedgerTopology } from '../messages/consumer';
 import { createOutboxRelay } from '../outbox/relay';
@@ -99,6 +100,10 @@ async function main(args: readonly string[]): Promise<number> {
   }
   try {
     await runMigrations(db, migrationsDirectory, logger);
+    const partitions = await recordedPartitions(db);
+    if (partitions !== undefined && partitions > 1) {
+      throw new Error(`the sample data is for a one-partition ledger; this one has LEDGER_PARTITIONS=${partitions}`);
+    }
     const assets = await loadAssets(db);
     // With a broker the events go out now; without one (embedded folder) they
     // stay in the outbox table and the service's relay publishes them at start.

@@ -186,7 +186,8 @@ export function registerRoutes(app: HttpServer, deps: { db: Database; submit: Su
       schema: {
         tags: ['commands'],
         security,
-        description: 'The same commands as the ledger.inbox queue, answered when committed. The envelope id is the idempotency key.',
+        description:
+          "The same commands as the ledger's queue, applied by the writer of the partition that owns their accounts and answered when committed. The envelope id is the idempotency key.",
         body: Type.Union([OpenAccountCommand, CreateTransferCommand, PostTransferCommand, VoidTransferCommand]),
         response: { 200: CommandOutcome, 400: Problem, 404: Problem, 409: Problem, 422: Problem },
       },

@@ -108,7 +108,7 @@ function applyOne(item: WorkItem, snapshot: BatchSnapshot, writes: BatchWrites, 
     }
   } catch (error) {
     if (error instanceof Rejection) {
-      const refund = command.kind === 'transfer' ? refundOf(command) : undefined;
+      const refund = command.kind === 'transfer' ? refundOf(command, scope) : undefined;
       return { status: 'rejected', code: error.code, detail: error.message, ...(refund === undefined ? {} : { forward: refund }) };
     }
     throw error;
@@ -129,6 +129,27 @@ function requireOwned(accountIds: Iterable<string>, scope: PartitionScope): void
 /** Ids are at most 128 characters (contracts' `Id`); the halves' ids add a suffix. */
 const maxIdLength = 128;
 const transitSuffix = ':transit';
+
+/** A refund (`<id>:refund`, metadata refundOf) must reverse exactly the first half `<id>` this partition recorded. */
+function checkRefund(command: Extract<Command, { kind: 'transfer' }>, snapshot: BatchSnapshot, scope: PartitionScope): void {
+  const refundOf = command.metadata.refundOf;
+  if (refundOf === undefined || scope.count <= 1) return;
+  const first = snapshot.transfers.get(refundOf);
+  const leg = command.legs[0];
+  const firstLeg = first?.legs[0];
+  const matches =
+    command.transferId === `${refundOf}:refund` &&
+    command.legs.length === 1 &&
+    first?.legs.length === 1 &&
+    leg !== undefined &&
+    firstLeg !== undefined &&
+    leg.asset === firstLeg.asset &&
+    leg.amount === firstLeg.amount &&
+    leg.creditAccountId === firstLeg.debitAccountId &&
+    leg.debitAccountId === transitAccountId(leg.asset, scope.index) &&
+    firstLeg.creditAccountId === leg.debitAccountId;
+  if (!matches) throw new Rejection('conflict', `refund ${command.transferId} does not reverse a transfer ${refundOf} that left this partition`);
+}
 
 const legAccounts = (legs: readonly LegInput[]): string[] => legs.flatMap((leg) => [leg.debitAccountId, leg.creditAccountId]);
 
@@ -175,14 +196,29 @@ function splitAcrossPartitions(
   };
 }
 
-/** When the second half of a transfer between partitions is refused, the first half is reversed in its partition. */
-function refundOf(command: Extract<Command, { kind: 'transfer' }>): Forward | undefined {
+/**
+ * When the second half of a transfer between partitions is refused, the first
+ * half is reversed in its partition. Only a second half qualifies (its id, its
+ * one leg from this partition's transit account); the origin partition checks
+ * the refund against the first half it recorded (`checkRefund`).
+ */
+function refundOf(command: Extract<Command, { kind: 'transfer' }>, scope: PartitionScope): Forward | undefined {
   const { transitOf, transitFromPartition, transitFromAccountId } = command.metadata;
   const leg = command.legs[0];
   if (transitOf === undefined || transitFromPartition === undefined || transitFromAccountId === undefined || leg === undefined) {
     return undefined;
   }
   const from = Number(transitFromPartition);
+  const secondHalf =
+    scope.count > 1 &&
+    command.transferId === `${transitOf}${transitSuffix}` &&
+    command.legs.length === 1 &&
+    leg.debitAccountId === transitAccountId(leg.asset, scope.index) &&
+    Number.isInteger(from) &&
+    from >= 0 &&
+    from < scope.count &&
+    from !== scope.index;
+  if (!secondHalf) return undefined;
   return {
     partition: from,
     transferId: `${transitOf}:refund`,
@@ -267,6 +303,7 @@ function createTransfer(
   const existing = existingOutcome(command.transferId, hash, snapshot);
   if (existing !== undefined) return existing;
   checkMetadata(command.metadata);
+  checkRefund(command, snapshot, scope);
   const { legs, forward } = splitAcrossPartitions(command, scope);
   const accounts = resolveLegs(legs, snapshot);
   const pending = command.pendingTimeoutSeconds !== undefined;

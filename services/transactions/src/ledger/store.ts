@@ -102,6 +102,8 @@ function referencedIds(items: readonly WorkItem[]) {
         break;
       case 'transfer':
         transfers.add(command.transferId);
+        // A refund is checked against the first half it reverses.
+        if (command.metadata.refundOf !== undefined) transfers.add(command.metadata.refundOf);
         for (const leg of command.legs) {
           accounts.add(leg.debitAccountId);
           accounts.add(leg.creditAccountId);
@@ -370,12 +372,46 @@ export async function writeBatch(
   return outbox.map((row, index) => ({ ...row, seq: seqs[index]! }));
 }
 
+/** The partition count the ledger's data was set up with (1 for a ledger set up before partitions existed). */
+export async function recordedPartitions(db: Queryable): Promise<number | undefined> {
+  const [row] = await db.query<{ value: string }>(`select value from ledger_settings where name = 'partitions'`);
+  return row === undefined ? undefined : Number(row.value);
+}
+
+export class PartitionCountError extends Error {
+  override readonly name = 'PartitionCountError';
+}
+
+/**
+ * Records the partition count at the first start, and refuses another one
+ * later: accounts belong to partitions by it, so changing it would give
+ * accounts to writers that do not hold their history (resharding is not
+ * supported). A ledger that already has data but no record was set up with
+ * one partition.
+ */
+export async function claimPartitionCount(db: Queryable, partitions: number): Promise<void> {
+  await db.query(
+    `insert into ledger_settings (name, value)
+     select 'partitions', case when exists (select 1 from transfers) or exists (select 1 from accounts where owner_type = 'user')
+                               then '1' else $1::text end
+     on conflict (name) do nothing`,
+    [String(partitions)],
+  );
+  const recorded = await recordedPartitions(db);
+  if (recorded !== partitions) {
+    throw new PartitionCountError(
+      `this ledger was set up with LEDGER_PARTITIONS=${recorded}; starting it with ${partitions} would move accounts between writers (resharding is not supported)`,
+    );
+  }
+}
+
 /**
  * With several partitions, every partition has its own copy of each platform
  * account (`system:<kind>:<asset>:p<k>`; partition 0 keeps the unsuffixed id)
  * and a transit account per asset. Created at start, idempotently.
  */
 export async function ensurePartitionAccounts(db: Queryable, partitions: number): Promise<void> {
+  await claimPartitionCount(db, partitions);
   if (partitions <= 1) return;
   await db.query(
     `insert into accounts (id, asset, owner_type, owner_id, code, no_overdraft)
