@@ -46,7 +46,9 @@ const compiled = new Map<string, TypeCheck<TObject>>();
 /**
  * RFC 3339 date-time (`Timestamp`): TypeBox knows no formats until they are
  * registered, and refuses values of an unknown one. The calendar date and the
- * clock must exist (no 30 February, no 25 o'clock); a leap second is allowed.
+ * clock must exist (no 30 February, no 25 o'clock); a leap second (:60) is
+ * refused, because a JavaScript Date cannot hold it and the ledger stores
+ * `effectiveAt` as one.
  */
 const rfc3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
 export function isRfc3339DateTime(value: string): boolean {
@@ -56,7 +58,7 @@ export function isRfc3339DateTime(value: string): boolean {
   const date = new Date(Date.UTC(year, month - 1, day));
   const calendar = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
   const offsetOk = match[9] === undefined || (Number(match[9]) <= 23 && Number(match[10]) <= 59);
-  return calendar && hour <= 23 && minute <= 59 && second <= 60 && offsetOk;
+  return calendar && hour <= 23 && minute <= 59 && second <= 59 && offsetOk && !Number.isNaN(Date.parse(value));
 }
 if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', isRfc3339DateTime);
 

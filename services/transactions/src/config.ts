@@ -27,7 +27,7 @@ export const transactionsConfigSpec = {
   LEDGER_PARTITIONS: {
     parse: integer(1, 64),
     default: 1,
-    doc: 'ledger partitions, each with its own queue, writer and platform accounts (docs/scaling.md); every instance and producer must agree on it, and changing it moves accounts between writers',
+    doc: 'ledger partitions, each with its own queue, writer and platform accounts (docs/scaling.md); every instance and producer must agree on it; it is recorded at the first start and another value is refused (no resharding)',
   },
   LEDGER_BATCH_MAX_MESSAGES: { parse: integer(1, 10_000), default: 250, doc: 'most commands written in one transaction (250 keeps the service under 300 MB; 1,000 costs ~15% less CPU per transfer at saturation: docs/performance.md)' },
   LEDGER_BATCH_MAX_WAIT_MS: { parse: integer(0, 10_000), default: 5, doc: 'longest wait for a batch to fill' },

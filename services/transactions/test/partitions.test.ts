@@ -127,6 +127,17 @@ describe('ledger partitions', () => {
     );
     assert.equal(transitAfter[0]! - transitBefore[0]!, 1200n, 'the sender’s partition holds the amount in transit');
     assert.equal(transitAfter[1]! - transitBefore[1]!, -1200n, 'the recipient’s partition paid it out');
+    // The second half went through: a refund of the first is refused.
+    const refund = await request(
+      'POST',
+      '/v1/commands',
+      transfer(`send:${sendId}:refund`, [{ debitAccountId: transitAccountId('USD', 1), creditAccountId: USD(alice), asset: 'USD', amount: '1200' }], {
+        code: 'send',
+        metadata: { refundOf: `send:${sendId}` },
+      }),
+    );
+    assert.equal(refund.status, 409);
+    assert.equal(await balance(USD(alice)), '3800');
     assert.equal((await verifyLedger(ledger.db)).ok, true);
   });
 

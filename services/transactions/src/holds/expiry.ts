@@ -29,7 +29,7 @@ export function startHoldExpiry(deps: { db: Database; writers: readonly LedgerWr
     for (const row of rows) {
       const items = byPartition[accountPartition(row.account, count)];
       if (items === undefined) {
-        // Only after LEDGER_PARTITIONS was lowered: no writer owns the hold's accounts any more.
+        // Only if the recorded partition count was edited by hand (the service refuses another LEDGER_PARTITIONS).
         deps.logger.error({ hold: row.transfer_id, account: row.account }, 'expired hold belongs to no partition; not voided');
         continue;
       }

@@ -108,7 +108,8 @@ function applyOne(item: WorkItem, snapshot: BatchSnapshot, writes: BatchWrites, 
     }
   } catch (error) {
     if (error instanceof Rejection) {
-      const refund = command.kind === 'transfer' ? refundOf(command, scope) : undefined;
+      // A conflict means a transfer with this id is already recorded: nothing to give back.
+      const refund = command.kind === 'transfer' && error.code !== 'conflict' ? refundOf(command, scope) : undefined;
       return { status: 'rejected', code: error.code, detail: error.message, ...(refund === undefined ? {} : { forward: refund }) };
     }
     throw error;
@@ -147,7 +148,9 @@ function checkRefund(command: Extract<Command, { kind: 'transfer' }>, snapshot: 
     leg.amount === firstLeg.amount &&
     leg.creditAccountId === firstLeg.debitAccountId &&
     leg.debitAccountId === transitAccountId(leg.asset, scope.index) &&
-    firstLeg.creditAccountId === leg.debitAccountId;
+    firstLeg.creditAccountId === leg.debitAccountId &&
+    // The second half, if recorded (by the other partition's writer, read here), went through: no refund.
+    !snapshot.transfers.has(`${refundOf}${transitSuffix}`);
   if (!matches) throw new Rejection('conflict', `refund ${command.transferId} does not reverse a transfer ${refundOf} that left this partition`);
 }
 

@@ -103,7 +103,10 @@ function referencedIds(items: readonly WorkItem[]) {
       case 'transfer':
         transfers.add(command.transferId);
         // A refund is checked against the first half it reverses.
-        if (command.metadata.refundOf !== undefined) transfers.add(command.metadata.refundOf);
+        if (command.metadata.refundOf !== undefined) {
+          transfers.add(command.metadata.refundOf);
+          transfers.add(`${command.metadata.refundOf}:transit`);
+        }
         for (const leg of command.legs) {
           accounts.add(leg.debitAccountId);
           accounts.add(leg.creditAccountId);
