@@ -5,62 +5,30 @@
 // it did not commit is still in the queue, and a restart applies it once.
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exchanges, userAccountId, type DomainEvent } from '@t50/contracts';
-import { createLogger, createPostgresDatabase, createRabbitTransport, type OutgoingMessage } from '@t50/kit';
-import {
-  createTestDatabase,
-  createTestVhost,
-  startFakeConsul,
-  startTsProcess,
-  type FakeConsul,
-  type StartedProcess,
-  type TestDatabase,
-  type TestVhost,
-} from '@t50/kit/testing';
-import { deposit, registered, uid } from './helpers';
+import { userAccountId } from '@t50/contracts';
+import { createLogger, createPostgresDatabase, createRabbitTransport } from '@t50/kit';
+import { startTsProcess, type StartedProcess } from '@t50/kit/testing';
+import { deposit, registered, uid, asMessage, useStandaloneServers } from './helpers';
 
 const serviceRoot = fileURLToPath(new URL('..', import.meta.url));
 const apiKey = 'main-test-key-0123456789abcdef0123456789';
 
-let database: TestDatabase;
-let vhost: TestVhost;
-let consul: FakeConsul;
-
-before(async () => {
-  [database, vhost, consul] = await Promise.all([
-    createTestDatabase('ledger_main'),
-    createTestVhost('ledger-main'),
-    startFakeConsul(),
-  ]);
-});
-after(async () => {
-  await consul.close();
-  await vhost.drop();
-  await database.drop();
-});
+const servers = useStandaloneServers('ledger-main');
 
 const environment = () => ({
-  TRANSACTIONS_DATABASE_URL: database.url,
-  RABBITMQ_URL: vhost.url,
+  TRANSACTIONS_DATABASE_URL: servers.database.url,
+  RABBITMQ_URL: servers.vhost.url,
   TRANSACTIONS_PORT: '0',
   TRANSACTIONS_API_KEYS: apiKey,
-  CONSUL_HTTP_ADDR: consul.address,
+  CONSUL_HTTP_ADDR: servers.consul.address,
   LOG_LEVEL: 'info',
-});
-
-const asMessage = (event: DomainEvent): OutgoingMessage => ({
-  exchange: exchanges.events,
-  routingKey: event.type,
-  body: event,
-  messageId: event.id,
-  type: event.type,
 });
 
 async function registration(started: StartedProcess): Promise<{ ID: string; Port: number }> {
   for (let waited = 0; waited < 60_000; waited += 100) {
-    const call = consul.calls.find((candidate) => candidate.url === '/v1/agent/service/register');
+    const call = servers.consul.calls.find((candidate) => candidate.url === '/v1/agent/service/register');
     if (call !== undefined) return JSON.parse(call.body) as { ID: string; Port: number };
     assert.equal(started.child.exitCode, null, `main exited early:\n${started.output()}`);
     await sleep(100);
@@ -75,8 +43,8 @@ void describe('main (the standalone ledger)', () => {
     async () => {
       const started = startTsProcess(serviceRoot, 'src/main.ts', environment());
       const logger = createLogger({ service: 'ledger-main-test', level: 'silent' });
-      const transport = await createRabbitTransport({ url: vhost.url, logger, connectionName: 'ledger-main-test' });
-      const db = createPostgresDatabase({ url: database.url, maxConnections: 1 });
+      const transport = await createRabbitTransport({ url: servers.vhost.url, logger, connectionName: 'ledger-main-test' });
+      const db = createPostgresDatabase({ url: servers.database.url, maxConnections: 1 });
       try {
         const registered_ = await registration(started);
         const base = `http://127.0.0.1:${registered_.Port}`;
@@ -117,7 +85,7 @@ void describe('main (the standalone ledger)', () => {
         assert.equal(await started.exitCode(30_000), 0, started.output());
         assert.match(started.output(), /"msg":"shutting down"/);
         assert.ok(
-          consul.calls.some(
+          servers.consul.calls.some(
             (call) => call.url === `/v1/agent/service/deregister/${encodeURIComponent(registered_.ID)}`,
           ),
           'deregistered from Consul',

@@ -5,22 +5,13 @@
 // and each user's balance is what the messages say.
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exchanges, partitionOf, transitAccountKind, userAccountId, type DomainEvent } from '@t50/contracts';
-import { createLogger, createPostgresDatabase, createRabbitTransport, type Database, type OutgoingMessage } from '@t50/kit';
-import {
-  createTestDatabase,
-  createTestVhost,
-  startFakeConsul,
-  startTsProcess,
-  type FakeConsul,
-  type StartedProcess,
-  type TestDatabase,
-  type TestVhost,
-} from '@t50/kit/testing';
+import { partitionOf, transitAccountKind, userAccountId, type DomainEvent } from '@t50/contracts';
+import { createLogger, createPostgresDatabase, createRabbitTransport, type Database } from '@t50/kit';
+import { startTsProcess, type StartedProcess } from '@t50/kit/testing';
 import { verifyLedger } from '../src/verify/verify';
-import { deposit, registered, uid } from './helpers';
+import { deposit, registered, uid, asMessage, useStandaloneServers } from './helpers';
 
 const serviceRoot = fileURLToPath(new URL('..', import.meta.url));
 const partitions = 4;
@@ -28,42 +19,19 @@ const users = 40;
 const sends = 3000;
 const initial = 100_000n;
 
-let database: TestDatabase;
-let vhost: TestVhost;
-let consul: FakeConsul;
-
-before(async () => {
-  [database, vhost, consul] = await Promise.all([
-    createTestDatabase('ledger_partitions_crash'),
-    createTestVhost('ledger-partitions-crash'),
-    startFakeConsul(),
-  ]);
-});
-after(async () => {
-  await consul.close();
-  await vhost.drop();
-  await database.drop();
-});
+const servers = useStandaloneServers('ledger-partitions-crash');
 
 const start = (): StartedProcess =>
   startTsProcess(serviceRoot, 'src/main.ts', {
-    TRANSACTIONS_DATABASE_URL: database.url,
-    RABBITMQ_URL: vhost.url,
+    TRANSACTIONS_DATABASE_URL: servers.database.url,
+    RABBITMQ_URL: servers.vhost.url,
     TRANSACTIONS_PORT: '0',
     TRANSACTIONS_API_KEYS: 'partitions-crash-key-0123456789abcdef0123',
-    CONSUL_HTTP_ADDR: consul.address,
+    CONSUL_HTTP_ADDR: servers.consul.address,
     LEDGER_PARTITIONS: String(partitions),
     LEDGER_BATCH_MAX_MESSAGES: '100',
     LOG_LEVEL: 'warn',
   });
-
-const asMessage = (event: DomainEvent): OutgoingMessage => ({
-  exchange: exchanges.events,
-  routingKey: event.type,
-  body: event,
-  messageId: event.id,
-  type: event.type,
-});
 
 const count = async (db: Database, sql: string, params: unknown[] = []) =>
   Number((await db.query<{ n: string }>(sql, params))[0]?.n ?? 0);
@@ -79,9 +47,9 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, w
 
 /** Registered with (the fake) Consul: the service has declared its queues and consumes. */
 async function untilRegistered(started: StartedProcess): Promise<void> {
-  const before = consul.calls.filter((call) => call.url === '/v1/agent/service/register').length;
+  const before = servers.consul.calls.filter((call) => call.url === '/v1/agent/service/register').length;
   for (let waited = 0; waited < 60_000; waited += 50) {
-    if (consul.calls.filter((call) => call.url === '/v1/agent/service/register').length > before) return;
+    if (servers.consul.calls.filter((call) => call.url === '/v1/agent/service/register').length > before) return;
     assert.equal(started.child.exitCode, null, `the service exited:\n${started.output()}`);
     await sleep(50);
   }
@@ -91,8 +59,8 @@ async function untilRegistered(started: StartedProcess): Promise<void> {
 void describe('ledger partitions under SIGKILL', () => {
   void it('counts every deposit and both halves of every send exactly once across two kills', { timeout: 240_000 }, async () => {
     const logger = createLogger({ service: 'partitions-crash-test', level: 'silent' });
-    const transport = await createRabbitTransport({ url: vhost.url, logger, connectionName: 'partitions-crash-test' });
-    const db = createPostgresDatabase({ url: database.url, maxConnections: 2 });
+    const transport = await createRabbitTransport({ url: servers.vhost.url, logger, connectionName: 'partitions-crash-test' });
+    const db = createPostgresDatabase({ url: servers.database.url, maxConnections: 2 });
     let service = start();
     try {
       await untilRegistered(service);

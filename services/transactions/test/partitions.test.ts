@@ -46,6 +46,7 @@ describe('ledger partitions', () => {
     });
     return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
   };
+  const command = (body: unknown) => request('POST', '/v1/commands', body);
   const balance = async (accountId: string) => (await request('GET', `/v1/accounts/${accountId}`)).body.balance;
   const seen = (type: LedgerEvent['type'], transferId: string) => (e: LedgerEvent) =>
     e.type === type && 'transfer' in e.data && e.data.transfer.transferId === transferId;
@@ -128,13 +129,15 @@ describe('ledger partitions', () => {
     assert.equal(transitAfter[0]! - transitBefore[0]!, 1200n, 'the sender’s partition holds the amount in transit');
     assert.equal(transitAfter[1]! - transitBefore[1]!, -1200n, 'the recipient’s partition paid it out');
     // The second half went through: a refund of the first is refused.
-    const refund = await request(
-      'POST',
-      '/v1/commands',
-      transfer(`send:${sendId}:refund`, [{ debitAccountId: transitAccountId('USD', 1), creditAccountId: USD(alice), asset: 'USD', amount: '1200' }], {
-        code: 'send',
-        metadata: { refundOf: `send:${sendId}` },
-      }),
+    const refund = await command(
+      transfer(
+        `send:${sendId}:refund`,
+        [{ debitAccountId: transitAccountId('USD', 1), creditAccountId: USD(alice), asset: 'USD', amount: '1200' }],
+        {
+          code: 'send',
+          metadata: { refundOf: `send:${sendId}` },
+        },
+      ),
     );
     assert.equal(refund.status, 409);
     assert.equal(await balance(USD(alice)), '3800');
@@ -145,9 +148,7 @@ describe('ledger partitions', () => {
     const alice = await fundedUser(0, '900');
     const nobody = userIn(3); // never registered: no account
     const transferId = uid('t-');
-    const answer = await request(
-      'POST',
-      '/v1/commands',
+    const answer = await command(
       transfer(transferId, [{ debitAccountId: USD(alice), creditAccountId: USD(nobody), asset: 'USD', amount: '400' }]),
     );
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
@@ -168,22 +169,26 @@ describe('ledger partitions', () => {
     const other = await fundedUser(1, '0');
     // A refused transfer that only claims to be a second half: no refund follows.
     const claim = uid('claim-');
-    const refused = await request(
-      'POST',
-      '/v1/commands',
-      transfer(`${claim}:transit`, [{ debitAccountId: USD(victim), creditAccountId: USD(other), asset: 'USD', amount: '999' }], {
-        metadata: { transitOf: claim, transitFromPartition: '0', transitFromAccountId: USD(attacker) },
-      }),
+    const refused = await command(
+      transfer(
+        `${claim}:transit`,
+        [{ debitAccountId: USD(victim), creditAccountId: USD(other), asset: 'USD', amount: '999' }],
+        {
+          metadata: { transitOf: claim, transitFromPartition: '0', transitFromAccountId: USD(attacker) },
+        },
+      ),
     );
     assert.equal(refused.status, 422);
     assert.equal(refused.body.code, 'insufficient_funds');
     // A refund of a transfer that never left partition 0.
-    const forged = await request(
-      'POST',
-      '/v1/commands',
-      transfer(`${claim}:refund`, [{ debitAccountId: transitAccountId('USD', 0), creditAccountId: USD(attacker), asset: 'USD', amount: '999' }], {
-        metadata: { refundOf: claim },
-      }),
+    const forged = await command(
+      transfer(
+        `${claim}:refund`,
+        [{ debitAccountId: transitAccountId('USD', 0), creditAccountId: USD(attacker), asset: 'USD', amount: '999' }],
+        {
+          metadata: { refundOf: claim },
+        },
+      ),
     );
     assert.equal(forged.status, 409);
     assert.equal(forged.body.code, 'conflict');
@@ -197,9 +202,7 @@ describe('ledger partitions', () => {
     const bob = await fundedUser(2, '2000');
     // Two legs across partitions cannot be split into halves.
     const twoLegs = uid('t-');
-    const answer = await request(
-      'POST',
-      '/v1/commands',
+    const answer = await command(
       transfer(twoLegs, [
         { debitAccountId: USD(alice), creditAccountId: USD(bob), asset: 'USD', amount: '10' },
         { debitAccountId: USD(bob), creditAccountId: USD(alice), asset: 'USD', amount: '5' },
@@ -311,9 +314,7 @@ describe('ledger partitions', () => {
   it('expires a hold through the writer of its partition', async () => {
     const user = await fundedUser(2, '800');
     const holdId = uid('hold-');
-    const placed = await request(
-      'POST',
-      '/v1/commands',
+    const placed = await command(
       transfer(
         holdId,
         [
