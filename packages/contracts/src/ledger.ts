@@ -77,12 +77,26 @@ export const CreateTransferCommand = envelope('ledger.transfer.create', Transfer
 export const PostTransferCommand = envelope('ledger.transfer.post', PostRequest, 'Post a hold, in full or in part');
 export const VoidTransferCommand = envelope('ledger.transfer.void', VoidRequest, 'Void a hold');
 
-export const ledgerCommands = [OpenAccountCommand, CreateTransferCommand, PostTransferCommand, VoidTransferCommand] as const;
+export const ExpireHoldRequest = Type.Object(
+  { pendingId: Id },
+  {
+    additionalProperties: false,
+    description: 'Voids the hold as expired (transfer id expire:<pendingId>) if its expiry has passed; otherwise nothing happens',
+  },
+);
+export const ExpireHoldCommand = envelope(
+  'ledger.hold.expire',
+  ExpireHoldRequest,
+  "Expire a hold whose time has passed: sent by the ledger's own sweeper to the hold's partition",
+);
+
+export const ledgerCommands = [OpenAccountCommand, CreateTransferCommand, PostTransferCommand, VoidTransferCommand, ExpireHoldCommand] as const;
 export type LedgerCommand =
   | Static<typeof OpenAccountCommand>
   | Static<typeof CreateTransferCommand>
   | Static<typeof PostTransferCommand>
-  | Static<typeof VoidTransferCommand>;
+  | Static<typeof VoidTransferCommand>
+  | Static<typeof ExpireHoldCommand>;
 
 /** Why the ledger refused a well-formed message. Stable: clients match on these. */
 export const rejectionCodes = [

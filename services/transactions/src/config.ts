@@ -2,7 +2,7 @@
  * The transactions service's configuration: every key it reads, validated at
  * start. docs/configuration.md lists the same keys.
  */
-import { commonConfig, integer, loadConfig, string, url, type ConfigOf } from '@t50/kit';
+import { commonConfig, integer, loadConfig, oneOf, string, url, type ConfigOf } from '@t50/kit';
 
 export const transactionsConfigSpec = {
   ...commonConfig,
@@ -28,6 +28,16 @@ export const transactionsConfigSpec = {
     parse: integer(1, 64),
     default: 1,
     doc: 'ledger partitions, each with its own queue, writer and platform accounts (docs/scaling.md); every instance and producer must agree on it; it is recorded at the first start and another value is refused (no resharding)',
+  },
+  LEDGER_COMMAND_ROUTE: {
+    parse: oneOf('writer', 'queue'),
+    default: 'writer',
+    doc: "where HTTP commands and hold expiries go: 'writer' applies them with this process's writer of the partition (one instance); 'queue' publishes them to the partition's queue, so that only its active consumer writes, and HTTP answers once the outcome is committed (several instances)",
+  },
+  LEDGER_COMMAND_TIMEOUT_MS: {
+    parse: integer(100, 600_000),
+    default: 30_000,
+    doc: "with LEDGER_COMMAND_ROUTE=queue: how long POST /v1/commands waits for the outcome before answering 504 (the command stays queued; sending it again with the same id returns its outcome)",
   },
   LEDGER_BATCH_MAX_MESSAGES: { parse: integer(1, 10_000), default: 250, doc: 'most commands written in one transaction (250 keeps the service under 300 MB; 1,000 costs ~15% less CPU per transfer at saturation: docs/performance.md)' },
   LEDGER_BATCH_MAX_WAIT_MS: { parse: integer(0, 10_000), default: 5, doc: 'longest wait for a batch to fill' },

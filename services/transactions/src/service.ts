@@ -13,8 +13,9 @@ import { loadAssets } from './ledger/reads';
 import { ensurePartitionAccounts } from './ledger/store';
 import { createLedgerWriter, type LedgerWriter } from './ledger/writer';
 import { declareLedgerTopology, partitionQueueName, routerQueueName, startLedgerConsumer } from './messages/consumer';
-import { parseValue } from './messages/parse';
+import { expireCommand, parseValue } from './messages/parse';
 import { createHoldPartitions, routeOf } from './messages/partition';
+import { storedOutcome, waitForOutcome } from './ledger/reads';
 import { startPartitionRouter } from './messages/router';
 import { createOutboxRelay } from './outbox/relay';
 import type { TransactionsConfig } from './config';
@@ -26,6 +27,8 @@ export type TransactionsServiceConfig = Pick<
   | 'TRANSACTIONS_API_KEYS'
   | 'LEDGER_QUEUE'
   | 'LEDGER_PARTITIONS'
+  | 'LEDGER_COMMAND_ROUTE'
+  | 'LEDGER_COMMAND_TIMEOUT_MS'
   | 'LEDGER_BATCH_MAX_MESSAGES'
   | 'LEDGER_BATCH_MAX_WAIT_MS'
   | 'LEDGER_MAX_MESSAGE_BYTES'
@@ -68,13 +71,47 @@ export async function createTransactionsService(deps: {
     }),
   );
   const holds = createHoldPartitions(db, partitions);
+  const viaQueue = config.LEDGER_COMMAND_ROUTE === 'queue';
+  const queueOf = (partition: number) => partitionQueueName(config.LEDGER_QUEUE, partition, partitions);
   const submit: SubmitCommand = async (value, raw) => {
     const route = routeOf(value, partitions);
     const partition = 'partition' in route ? route.partition : ((await holds.lookup(route.holdId)) ?? 0);
     const parsed = parseValue(value, raw, partition);
     if (!parsed.ok) return parsed;
-    const [result] = await writers[partition]!.submit([parsed.item]);
-    return { ok: true, result: result! };
+    if (!viaQueue) {
+      const [result] = await writers[partition]!.submit([parsed.item]);
+      return { ok: true, result: result! };
+    }
+    // Through the partition's queue: its active consumer (in whichever instance) writes; the inbox row says when.
+    const { messageId } = parsed.item;
+    const earlier = await storedOutcome(db, messageId);
+    if (earlier !== undefined) return { ok: true, stored: earlier, again: true };
+    await transport.publish({
+      exchange: '',
+      routingKey: queueOf(partition),
+      body: value,
+      messageId,
+      type: parsed.item.commandType,
+      correlationId: raw.correlationId,
+    });
+    const stored = await waitForOutcome(db, messageId, config.LEDGER_COMMAND_TIMEOUT_MS);
+    return stored === undefined ? { ok: true, pending: messageId } : { ok: true, stored };
+  };
+  const expireThroughWriter = async (partition: number, holdIds: readonly string[]) => {
+    await writers[partition]!.submit(
+      holdIds.map((holdId) => ({ messageId: `expire:${holdId}`, commandType: 'ledger.hold.expire', command: expireCommand(holdId) })),
+    );
+  };
+  const expireThroughQueue = async (partition: number, holdIds: readonly string[]) => {
+    await transport.publishMany(
+      holdIds.map((pendingId) => ({
+        exchange: '',
+        routingKey: queueOf(partition),
+        body: { id: `expire:${pendingId}`, type: 'ledger.hold.expire', version: 1, data: { pendingId } },
+        messageId: `expire:${pendingId}`,
+        type: 'ledger.hold.expire',
+      })),
+    );
   };
   // Assets change only by migration; reload now and then so a new one is seen without a restart.
   const assetReload = setInterval(() => {
@@ -87,7 +124,13 @@ export async function createTransactionsService(deps: {
 
   await declareLedgerTopology(transport, config.LEDGER_QUEUE, partitions);
   await relay.recover();
-  const expiry = startHoldExpiry({ db, writers, logger, intervalMs: config.LEDGER_HOLD_SWEEP_INTERVAL_MS });
+  const expiry = startHoldExpiry({
+    db,
+    logger,
+    intervalMs: config.LEDGER_HOLD_SWEEP_INTERVAL_MS,
+    partitions,
+    dispatch: viaQueue ? expireThroughQueue : expireThroughWriter,
+  });
 
   const app = await createHttpServer({
     name: 'transactions',
@@ -113,7 +156,7 @@ export async function createTransactionsService(deps: {
         transport,
         holds,
         queue: routerQueueName(config.LEDGER_QUEUE),
-        partitionQueue: (partition) => partitionQueueName(config.LEDGER_QUEUE, partition, partitions),
+        partitionQueue: queueOf,
         partitions,
         ...batching,
       }),

@@ -298,6 +298,8 @@ describe('ledger partitions', () => {
           TRANSACTIONS_API_KEYS: [testApiKey],
           LEDGER_QUEUE: 'ledger.inbox',
           LEDGER_PARTITIONS: 2,
+          LEDGER_COMMAND_ROUTE: 'writer',
+          LEDGER_COMMAND_TIMEOUT_MS: 30_000,
           LEDGER_BATCH_MAX_MESSAGES: 100,
           LEDGER_BATCH_MAX_WAIT_MS: 5,
           LEDGER_MAX_MESSAGE_BYTES: 65_536,

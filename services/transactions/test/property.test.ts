@@ -97,6 +97,8 @@ describe('ledger properties (real PostgreSQL, random batches)', () => {
         TRANSACTIONS_API_KEYS: [],
         LEDGER_QUEUE: 'ledger.inbox',
         LEDGER_PARTITIONS: 1,
+        LEDGER_COMMAND_ROUTE: 'writer',
+        LEDGER_COMMAND_TIMEOUT_MS: 30_000,
         LEDGER_BATCH_MAX_MESSAGES: 50,
         LEDGER_BATCH_MAX_WAIT_MS: 1,
         LEDGER_MAX_MESSAGE_BYTES: 65536,

@@ -15,6 +15,8 @@ export const transactionsService: EmbeddedService = {
         TRANSACTIONS_API_KEYS: [apiKey.value],
         LEDGER_QUEUE: 'ledger.inbox',
         LEDGER_PARTITIONS: 1,
+        LEDGER_COMMAND_ROUTE: 'writer',
+        LEDGER_COMMAND_TIMEOUT_MS: 30_000,
         LEDGER_BATCH_MAX_MESSAGES: config.LEDGER_BATCH_MAX_MESSAGES,
         LEDGER_BATCH_MAX_WAIT_MS: config.LEDGER_BATCH_MAX_WAIT_MS,
         LEDGER_MAX_MESSAGE_BYTES: config.LEDGER_MAX_MESSAGE_BYTES,

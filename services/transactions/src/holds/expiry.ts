@@ -1,17 +1,26 @@
 /**
  * Voids expired holds. Every `intervalMs` it finds pending holds whose expiry
- * has passed (at most 1,000 a round) and submits a void for each through the
- * writer, so an expiry is ordered with every other command. The void's id
- * derives from the hold (`expire:<hold id>`): sweeping twice changes nothing.
- * With several partitions each void goes to the writer of the hold's
- * partition (the partition of its accounts).
+ * has passed (at most 1,000 a round) and hands each, by the partition of its
+ * accounts, to `dispatch`: the writer of that partition in this process, or
+ * (several instances) the partition's queue as a `ledger.hold.expire` command,
+ * so that only the partition's active consumer writes. Either way the void
+ * is ordered with every other command of the partition, and its ids derive
+ * from the hold (`expire:<hold id>`): sweeping twice, or from two instances,
+ * changes nothing.
  */
 import { accountPartition } from '@t50/contracts';
 import type { Database, Logger } from '@t50/kit';
-import type { WorkItem } from '../ledger/model';
-import type { LedgerWriter } from '../ledger/writer';
 
-export function startHoldExpiry(deps: { db: Database; writers: readonly LedgerWriter[]; logger: Logger; intervalMs: number }): {
+/** Voids these expired holds through partition `partition`'s writer; resolves when done (or queued). */
+export type ExpiryDispatch = (partition: number, holdIds: readonly string[]) => Promise<void>;
+
+export function startHoldExpiry(deps: {
+  db: Database;
+  logger: Logger;
+  intervalMs: number;
+  partitions: number;
+  dispatch: ExpiryDispatch;
+}): {
   sweep(): Promise<number>;
   close(): Promise<void>;
 } {
@@ -24,22 +33,19 @@ export function startHoldExpiry(deps: { db: Database; writers: readonly LedgerWr
        where holds.state = 'pending' and holds.expires_at <= now() order by holds.expires_at limit 1000`,
     );
     if (rows.length === 0) return 0;
-    const count = deps.writers.length;
-    const byPartition = deps.writers.map((): WorkItem[] => []);
+    const byPartition = new Map<number, string[]>();
     for (const row of rows) {
-      const items = byPartition[accountPartition(row.account, count)];
-      if (items === undefined) {
+      const partition = accountPartition(row.account, deps.partitions);
+      if (partition >= deps.partitions) {
         // Only if the recorded partition count was edited by hand (the service refuses another LEDGER_PARTITIONS).
         deps.logger.error({ hold: row.transfer_id, account: row.account }, 'expired hold belongs to no partition; not voided');
         continue;
       }
-      items.push({
-        messageId: `expire:${row.transfer_id}`,
-        commandType: 'ledger.hold.expire',
-        command: { kind: 'void', transferId: `expire:${row.transfer_id}`, pendingId: row.transfer_id, metadata: { reason: 'expired' }, expiry: true },
-      });
+      const holdIds = byPartition.get(partition) ?? [];
+      holdIds.push(row.transfer_id);
+      byPartition.set(partition, holdIds);
     }
-    await Promise.all(byPartition.flatMap((items, partition) => (items.length === 0 ? [] : [deps.writers[partition]!.submit(items)])));
+    await Promise.all([...byPartition].map(([partition, holdIds]) => deps.dispatch(partition, holdIds)));
     deps.logger.info({ holds: rows.length }, 'voided expired holds');
     return rows.length;
   }

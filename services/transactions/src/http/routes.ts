@@ -16,6 +16,7 @@ import {
 } from '@t50/contracts';
 import { HttpProblem, type Database, type HttpServer } from '@t50/kit';
 import type { ItemResult } from '../ledger/engine';
+import type { StoredOutcome } from '../ledger/model';
 import { accountView, transferView } from '../ledger/events';
 import { accountsOfOwner, balanceAt, entriesOf, findAccount, findTransfer } from '../ledger/reads';
 import type { Parsed } from '../messages/parse';
@@ -71,11 +72,21 @@ const CommandOutcome = Type.Object({
   accounts: Type.Optional(Type.Array(AccountView)),
 });
 
-/** Parses a command and has the writer of its partition apply it; resolves after the commit. */
+/**
+ * Parses a command and has the writer of its partition apply it; resolves
+ * after the commit with the writer's result (in process), the recorded outcome
+ * (through the queue; `again` when the envelope id was seen before), or
+ * `pending` when the outcome did not come in time.
+ */
 export type SubmitCommand = (
   value: unknown,
   raw: { correlationId: string },
-) => Promise<Exclude<Parsed, { ok: true }> | { readonly ok: true; readonly result: ItemResult }>;
+) => Promise<
+  | Exclude<Parsed, { ok: true }>
+  | { readonly ok: true; readonly result: ItemResult }
+  | { readonly ok: true; readonly stored: StoredOutcome; readonly again?: boolean }
+  | { readonly ok: true; readonly pending: string }
+>;
 
 export function registerRoutes(app: HttpServer, deps: { db: Database; submit: SubmitCommand; apiKeys: readonly string[] }): void {
   const { db, submit } = deps;
@@ -189,12 +200,24 @@ export function registerRoutes(app: HttpServer, deps: { db: Database; submit: Su
         description:
           "The same commands as the ledger's queue, applied by the writer of the partition that owns their accounts and answered when committed. The envelope id is the idempotency key.",
         body: Type.Union([OpenAccountCommand, CreateTransferCommand, PostTransferCommand, VoidTransferCommand]),
-        response: { 200: CommandOutcome, 400: Problem, 404: Problem, 409: Problem, 422: Problem },
+        response: { 200: CommandOutcome, 400: Problem, 404: Problem, 409: Problem, 422: Problem, 504: Problem },
       },
     },
     async (request) => {
       const submitted = await submit(request.body, { correlationId: request.id });
       if (!submitted.ok) throw new HttpProblem(400, 'invalid_request', 'The request is not valid', submitted.reason);
+      if ('pending' in submitted) {
+        throw new HttpProblem(
+          504,
+          'command_pending',
+          'The command is queued but its outcome did not arrive in time',
+          `send the same envelope (id ${submitted.pending}) again to get its outcome`,
+        );
+      }
+      if ('stored' in submitted) {
+        const { stored, again } = submitted;
+        return answerStored(db, stored, again === true || (stored.status === 'applied' && stored.duplicate === true));
+      }
       return answer(db, submitted.result);
     },
   );
@@ -228,25 +251,28 @@ async function answer(db: Database, result: ItemResult) {
       throw new HttpProblem(rejectionStatus(result.code), result.code, 'The ledger refused the command', result.detail);
     case 'ignored':
       throw new HttpProblem(409, 'conflict', 'Nothing to do', result.detail);
-    case 'redelivered': {
+    case 'redelivered':
       // The same envelope id again: answer what the first one got.
-      const stored = result.stored;
-      if (stored.status === 'rejected') {
-        throw new HttpProblem(rejectionStatus(stored.code), stored.code, 'The ledger refused the command', stored.detail);
-      }
-      if (stored.status === 'ignored') throw new HttpProblem(409, 'conflict', 'Nothing to do', stored.detail);
-      const transfer = stored.transferId === undefined ? undefined : await findTransfer(db, stored.transferId);
-      const accounts = [];
-      for (const id of stored.accountIds ?? []) {
-        const account = await findAccount(db, id);
-        if (account !== undefined) accounts.push(account);
-      }
-      return {
-        status: 'applied' as const,
-        duplicate: true,
-        ...(transfer === undefined ? {} : { transfer }),
-        ...(stored.accountIds === undefined ? {} : { accounts }),
-      };
-    }
+      return answerStored(db, result.stored, true);
   }
+}
+
+/** The answer for a recorded outcome (a redelivery, or a command applied through the queue). */
+async function answerStored(db: Database, stored: StoredOutcome, duplicate: boolean) {
+  if (stored.status === 'rejected') {
+    throw new HttpProblem(rejectionStatus(stored.code), stored.code, 'The ledger refused the command', stored.detail);
+  }
+  if (stored.status === 'ignored') throw new HttpProblem(409, 'conflict', 'Nothing to do', stored.detail);
+  const transfer = stored.transferId === undefined ? undefined : await findTransfer(db, stored.transferId);
+  const accounts = [];
+  for (const id of stored.accountIds ?? []) {
+    const account = await findAccount(db, id);
+    if (account !== undefined) accounts.push(account);
+  }
+  return {
+    status: 'applied' as const,
+    duplicate,
+    ...(transfer === undefined ? {} : { transfer }),
+    ...(stored.accountIds === undefined ? {} : { accounts }),
+  };
 }

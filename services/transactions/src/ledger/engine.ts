@@ -85,6 +85,11 @@ export function applyBatch(
       continue;
     }
     const outcome = applyOne(item, snapshot, writes, now, scope);
+    // An expiry with nothing to do (resolved, or not due yet) leaves no inbox row: the same id may come again when it is due.
+    if (outcome.status === 'ignored') {
+      results.push(outcome);
+      continue;
+    }
     const stored = toStored(outcome, item.command);
     snapshot.inbox.set(item.messageId, stored);
     writes.inbox.push({ messageId: item.messageId, outcome: stored });
@@ -233,10 +238,12 @@ function refundOf(command: Extract<Command, { kind: 'transfer' }>, scope: Partit
 
 function toStored(outcome: Outcome, command: Command): StoredOutcome {
   switch (outcome.status) {
-    case 'applied':
+    case 'applied': {
+      const duplicate = outcome.duplicate ? { duplicate: true as const } : {};
       return outcome.transfer !== undefined
-        ? { status: 'applied', transferId: outcome.transfer.id }
-        : { status: 'applied', accountIds: (outcome.accounts ?? []).map((account) => account.id) };
+        ? { status: 'applied', transferId: outcome.transfer.id, ...duplicate }
+        : { status: 'applied', accountIds: (outcome.accounts ?? []).map((account) => account.id), ...duplicate };
+    }
     case 'rejected':
       return command.kind === 'open_accounts'
         ? { status: 'rejected', code: outcome.code, detail: outcome.detail }
@@ -416,6 +423,8 @@ function voidHold(
   if (command.expiry) {
     const hold = snapshot.holds.get(command.pendingId);
     if (hold === undefined || hold.state !== 'pending') return { status: 'ignored', detail: 'hold already resolved' };
+    // Over the broker an expiry may arrive early (a clock ahead, a forged message): only a due hold expires.
+    if (hold.expiresAt.getTime() > now.getTime()) return { status: 'ignored', detail: 'hold not expired yet' };
   }
   const existing = existingOutcome(command.transferId, hash, snapshot);
   if (existing !== undefined) return existing;

@@ -87,7 +87,13 @@ export interface HoldState {
 
 /** What the outcome of a message was; kept in the inbox so a redelivery gets the same answer. */
 export type StoredOutcome =
-  | { readonly status: 'applied'; readonly transferId?: string; readonly accountIds?: readonly string[] }
+  | {
+      readonly status: 'applied';
+      readonly transferId?: string;
+      readonly accountIds?: readonly string[];
+      /** The transfer (or accounts) existed already: recorded by an earlier message with other id. */
+      readonly duplicate?: true;
+    }
   | { readonly status: 'rejected'; readonly code: RejectionCode; readonly detail: string; readonly transferId?: string }
   | { readonly status: 'ignored'; readonly detail: string };
 

@@ -4,6 +4,7 @@
 import type { AccountView, TransferView } from '@t50/contracts';
 import type { Queryable } from '@t50/kit';
 import { accountView, transferView } from './events';
+import type { StoredOutcome } from './model';
 import { accountColumns, toAccount, toTransfer, transferColumns, type TransferRow } from './store';
 
 export async function findAccount(db: Queryable, id: string): Promise<AccountView | undefined> {
@@ -125,4 +126,23 @@ export async function entriesOf(db: Queryable, accountId: string, filter: EntryF
 export async function loadAssets(db: Queryable): Promise<Map<string, number>> {
   const rows = await db.query<{ code: string; scale: number }>('select code, scale from assets');
   return new Map(rows.map((row) => [row.code, Number(row.scale)]));
+}
+
+/** The recorded outcome of a message, if its batch has committed. */
+export async function storedOutcome(db: Queryable, messageId: string): Promise<StoredOutcome | undefined> {
+  const [row] = await db.query<{ outcome: StoredOutcome }>('select outcome from inbox where message_id = $1', [messageId]);
+  return row?.outcome;
+}
+
+/**
+ * Waits until the message's outcome is committed (its inbox row appears):
+ * polls with backoff from 2 ms to 50 ms, for at most `timeoutMs`.
+ */
+export async function waitForOutcome(db: Queryable, messageId: string, timeoutMs: number): Promise<StoredOutcome | undefined> {
+  const deadline = performance.now() + timeoutMs;
+  for (let delay = 2; ; delay = Math.min(50, delay * 2)) {
+    const outcome = await storedOutcome(db, messageId);
+    if (outcome !== undefined || performance.now() >= deadline) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - performance.now()))));
+  }
 }

@@ -81,6 +81,8 @@ function toCommand(message: LedgerCommand | DomainEvent, partition: number): Com
         metadata: message.data.metadata ?? {},
         expiry: false,
       };
+    case 'ledger.hold.expire':
+      return expireCommand(message.data.pendingId);
     case 'gateway.user.registered':
     case 'gateway.send.requested':
     case 'gateway.trade.executed':
@@ -96,3 +98,12 @@ function toCommand(message: LedgerCommand | DomainEvent, partition: number): Com
       return commandForEvent(message, partition);
   }
 }
+
+/** The void of an expired hold: the sweeper's command, in process or over the broker. */
+export const expireCommand = (pendingId: string): Command => ({
+  kind: 'void',
+  transferId: `expire:${pendingId}`,
+  pendingId,
+  metadata: { reason: 'expired' },
+  expiry: true,
+});

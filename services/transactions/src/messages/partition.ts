@@ -42,6 +42,7 @@ export function routeOf(message: unknown, count: number): PartitionRoute {
     }
     case 'ledger.transfer.post':
     case 'ledger.transfer.void':
+    case 'ledger.hold.expire':
       return byHold(text(fields.pendingId));
     case 'payments.payout.completed':
     case 'payments.payout.failed': {
