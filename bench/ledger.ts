@@ -18,7 +18,8 @@
  * each scenario `verify` checks the books. Every loop is bounded in time, and
  * the whole run by a watchdog.
  *
- * Options: --quick (shorter phases, within 60 s), --scenario NAME (repeatable),
+ * Options: --quick (a smoke run within 60 s: 2 / 1 / 1 s phases, 2,000 users in
+ * uniform, 500 elsewhere), --scenario NAME (repeatable),
  * --sweep (hot across batch sizes, for the chart of docs/performance.md),
  * --out FILE (the run as JSON; bench/chart.ts draws a sweep), --batch N (the
  * batch size measured, default the service's), --service-node-args='...' (e.g.
@@ -68,7 +69,7 @@ if (!Number.isInteger(partitions) || partitions < 1 || partitions > 64) throw ne
 const quick = values.quick;
 setServiceNodeArgs(values['service-node-args'].split(' ').filter(Boolean));
 const settings = quick
-  ? { throughputSeconds: 4, latencySeconds: 2, baselineSeconds: 2, uniformUsers: 10_000, users: 1000 }
+  ? { throughputSeconds: 2, latencySeconds: 1, baselineSeconds: 1, uniformUsers: 2000, users: 500 }
   : { throughputSeconds: 20, latencySeconds: 10, baselineSeconds: 10, uniformUsers: 10_000, users: 2000 };
 /**
  * How far publishing may run ahead of the events: about a second of work at
