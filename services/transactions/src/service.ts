@@ -83,6 +83,11 @@ export async function createTransactionsService(deps: {
       return { ok: true, result: result! };
     }
     // Through the partition's queue: its active consumer (in whichever instance) writes; the inbox row says when.
+    const size = Buffer.byteLength(JSON.stringify(value));
+    if (size > config.LEDGER_MAX_MESSAGE_BYTES) {
+      // The consumer would dead-letter it: say so now instead of waiting for an outcome that never comes.
+      return { ok: false, reason: `message_too_large: ${size} bytes, the limit is ${config.LEDGER_MAX_MESSAGE_BYTES}` };
+    }
     const { messageId } = parsed.item;
     const earlier = await storedOutcome(db, messageId);
     if (earlier !== undefined) return { ok: true, stored: earlier, again: true };

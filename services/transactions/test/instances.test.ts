@@ -45,7 +45,7 @@ describe('two instances, commands through the partition queues', () => {
         LEDGER_COMMAND_TIMEOUT_MS: 15_000,
         LEDGER_BATCH_MAX_MESSAGES: 100,
         LEDGER_BATCH_MAX_WAIT_MS: 5,
-        LEDGER_MAX_MESSAGE_BYTES: 65_536,
+        LEDGER_MAX_MESSAGE_BYTES: 2048,
         LEDGER_HOLD_SWEEP_INTERVAL_MS: 3_600_000,
       },
       db: standbyDb,
@@ -141,6 +141,29 @@ describe('two instances, commands through the partition queues', () => {
     assert.equal(await appliedBy(standby), standbyBefore, 'the standby wrote nothing itself');
     assert.ok((await appliedBy(active.service)) >= activeBefore + 2, 'the active instance applied them');
     assert.equal((await balance(userAccountId(user, 'USD'))).balance, '5000');
+  });
+
+  it('refuses at once a command larger than the queue takes, instead of waiting for it', async () => {
+    const metadata = Object.fromEntries(Array.from({ length: 10 }, (_, index) => [`k${index}`, 'x'.repeat(250)]));
+    const started = performance.now();
+    const answer = await command(
+      standby,
+      transfer(
+        uid('big-'),
+        [
+          {
+            debitAccountId: partitionedSystemAccountId('fees', 'USD', 0),
+            creditAccountId: partitionedSystemAccountId('treasury', 'USD', 0),
+            asset: 'USD',
+            amount: '1',
+          },
+        ],
+        { metadata, code: 'adjustment' as 'send' },
+      ),
+    );
+    assert.equal(answer.status, 400);
+    assert.match(String(answer.body.detail), /^message_too_large: \d+ bytes, the limit is 2048$/);
+    assert.ok(performance.now() - started < 5_000, 'answered without waiting for the timeout');
   });
 
   it('expires holds from the standby through the active instance, and ignores an early expiry', async () => {
