@@ -86,14 +86,19 @@ describe('two instances, commands through the partition queues', () => {
     return response.json<Record<string, string>>();
   };
 
-  it('has the active instance apply what the standby receives, and the standby answer with the outcome', async () => {
+  /** A user registered through the broker, once the ledger has opened their accounts. */
+  const registeredUser = async () => {
     const user = uid();
-    const partition = partitionOf(user, partitions);
     await active.send(registered(user));
     await active.events.waitForCount(
       (e: LedgerEvent) => e.type === 'ledger.account.opened' && e.data.account.ownerId === user,
       3,
     );
+    return { user, partition: partitionOf(user, partitions) };
+  };
+
+  it('has the active instance apply what the standby receives, and the standby answer with the outcome', async () => {
+    const { user, partition } = await registeredUser();
     const standbyBefore = await appliedBy(standby);
     const activeBefore = await appliedBy(active.service);
 
@@ -167,13 +172,7 @@ describe('two instances, commands through the partition queues', () => {
   });
 
   it('expires holds from the standby through the active instance, and ignores an early expiry', async () => {
-    const user = uid();
-    const partition = partitionOf(user, partitions);
-    await active.send(registered(user));
-    await active.events.waitForCount(
-      (e: LedgerEvent) => e.type === 'ledger.account.opened' && e.data.account.ownerId === user,
-      3,
-    );
+    const { user, partition } = await registeredUser();
     const fund = await command(
       standby,
       transfer(

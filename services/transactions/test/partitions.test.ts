@@ -35,6 +35,9 @@ function userIn(partition: number): string {
 const event = (type: DomainEvent['type'], data: Record<string, unknown>): DomainEvent =>
   ({ id: uid(`${type}-`), type, version: 1, data }) as DomainEvent;
 
+const payoutRequested = (payoutId: string, userId: string, amount: string): DomainEvent =>
+  event('payments.payout.requested', { payoutId, provider: 'stripe', userId, asset: 'USD', amount });
+
 describe('ledger partitions', () => {
   let ledger: TestLedger;
   const request = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
@@ -235,31 +238,14 @@ describe('ledger partitions', () => {
     const user = await fundedUser(3, '3000');
     // Back to back through the router: the completion follows the hold it has just routed.
     const quick = uid('po_');
-    await ledger.send(
-      event('payments.payout.requested', {
-        payoutId: quick,
-        provider: 'stripe',
-        userId: user,
-        asset: 'USD',
-        amount: '1000',
-      }),
-    );
+    await ledger.send(payoutRequested(quick, user, '1000'));
     await ledger.send(event('payments.payout.completed', { payoutId: quick }));
     await ledger.events.waitFor(seen('ledger.transfer.posted', `payout:${quick}:completed`));
     // Placed straight on the partition's key (the router never saw it): found in the database.
     const direct = uid('po_');
-    await ledger.send(
-      event('payments.payout.requested', {
-        payoutId: direct,
-        provider: 'stripe',
-        userId: user,
-        asset: 'USD',
-        amount: '500',
-      }),
-      {
-        routingKey: 'payments.payout.requested.p3',
-      },
-    );
+    await ledger.send(payoutRequested(direct, user, '500'), {
+      routingKey: 'payments.payout.requested.p3',
+    });
     await ledger.events.waitFor(seen('ledger.transfer.pending', `payout:${direct}`));
     await ledger.send(event('payments.payout.failed', { payoutId: direct, reason: 'bank refused' }));
     await ledger.events.waitFor(seen('ledger.transfer.voided', `payout:${direct}:failed`));
@@ -273,10 +259,7 @@ describe('ledger partitions', () => {
     // The completion reaches the router first; the hold goes straight to its partition a little later.
     await ledger.send(event('payments.payout.completed', { payoutId }));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await ledger.send(
-      event('payments.payout.requested', { payoutId, provider: 'stripe', userId: user, asset: 'USD', amount: '250' }),
-      { routingKey: 'payments.payout.requested.p1' },
-    );
+    await ledger.send(payoutRequested(payoutId, user, '250'), { routingKey: 'payments.payout.requested.p1' });
     await ledger.events.waitFor(seen('ledger.transfer.posted', `payout:${payoutId}:completed`));
     assert.equal(await balance(USD(user)), '750');
     assert.equal(ledger.events.events.some(rejected(`payout:${payoutId}:completed`)), false);

@@ -136,6 +136,10 @@ function requireOwned(accountIds: Iterable<string>, scope: PartitionScope): void
 const maxIdLength = 128;
 const transitSuffix = ':transit';
 
+/** The ids of a transfer's second half (in the other partition) and of its refund (back in this one). */
+export const transitHalfId = (transferId: string): string => `${transferId}${transitSuffix}`;
+export const refundId = (transferId: string): string => `${transferId}:refund`;
+
 /** A refund (`<id>:refund`, metadata refundOf) must reverse exactly the first half `<id>` this partition recorded. */
 function checkRefund(command: Extract<Command, { kind: 'transfer' }>, snapshot: BatchSnapshot, scope: PartitionScope): void {
   const refundOf = command.metadata.refundOf;
@@ -144,7 +148,7 @@ function checkRefund(command: Extract<Command, { kind: 'transfer' }>, snapshot: 
   const leg = command.legs[0];
   const firstLeg = first?.legs[0];
   const matches =
-    command.transferId === `${refundOf}:refund` &&
+    command.transferId === refundId(refundOf) &&
     command.legs.length === 1 &&
     first?.legs.length === 1 &&
     leg !== undefined &&
@@ -155,7 +159,7 @@ function checkRefund(command: Extract<Command, { kind: 'transfer' }>, snapshot: 
     leg.debitAccountId === transitAccountId(leg.asset, scope.index) &&
     firstLeg.creditAccountId === leg.debitAccountId &&
     // The second half, if recorded (by the other partition's writer, read here), went through: no refund.
-    !snapshot.transfers.has(`${refundOf}${transitSuffix}`);
+    !snapshot.transfers.has(transitHalfId(refundOf));
   if (!matches) throw new Rejection('conflict', `refund ${command.transferId} does not reverse a transfer ${refundOf} that left this partition`);
 }
 
@@ -191,7 +195,7 @@ function splitAcrossPartitions(
     legs: [{ ...leg, creditAccountId: transitAccountId(leg.asset, scope.index) }],
     forward: {
       partition: to,
-      transferId: `${command.transferId}${transitSuffix}`,
+      transferId: transitHalfId(command.transferId),
       code: command.code,
       legs: [{ ...leg, debitAccountId: transitAccountId(leg.asset, to) }],
       // Only the link: the first half keeps the caller's metadata (which may already use all 16 keys).
@@ -219,7 +223,7 @@ function refundOf(command: Extract<Command, { kind: 'transfer' }>, scope: Partit
   const from = Number(transitFromPartition);
   const secondHalf =
     scope.count > 1 &&
-    command.transferId === `${transitOf}${transitSuffix}` &&
+    command.transferId === transitHalfId(transitOf) &&
     command.legs.length === 1 &&
     leg.debitAccountId === transitAccountId(leg.asset, scope.index) &&
     Number.isInteger(from) &&
@@ -229,7 +233,7 @@ function refundOf(command: Extract<Command, { kind: 'transfer' }>, scope: Partit
   if (!secondHalf) return undefined;
   return {
     partition: from,
-    transferId: `${transitOf}:refund`,
+    transferId: refundId(transitOf),
     code: 'reversal',
     legs: [{ debitAccountId: transitAccountId(leg.asset, from), creditAccountId: transitFromAccountId, asset: leg.asset, amount: leg.amount }],
     metadata: { refundOf: transitOf },

@@ -8,7 +8,7 @@
  */
 import type { Queryable } from '@t50/kit';
 import { accountPartition, transitAccountId, transitAccountKind, userAccountId } from '@t50/contracts';
-import type { BatchSnapshot, BatchWrites } from './engine';
+import { transitHalfId, type BatchSnapshot, type BatchWrites } from './engine';
 import { onePartition, type AccountState, type HoldState, type LegInput, type PartitionScope, type StoredOutcome, type StoredTransfer, type WorkItem } from './model';
 
 /** A PostgreSQL text[] literal, so the array travels as one text parameter. */
@@ -105,7 +105,7 @@ function referencedIds(items: readonly WorkItem[]) {
         // A refund is checked against the first half it reverses.
         if (command.metadata.refundOf !== undefined) {
           transfers.add(command.metadata.refundOf);
-          transfers.add(`${command.metadata.refundOf}:transit`);
+          transfers.add(transitHalfId(command.metadata.refundOf));
         }
         for (const leg of command.legs) {
           accounts.add(leg.debitAccountId);
