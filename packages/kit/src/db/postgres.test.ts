@@ -62,7 +62,7 @@ test('a transaction past its deadline is given up with TRANSACTION_TIMEOUT, and 
 
 test('backends terminated under load: queries fail with retryable errors, the process never crashes', async () => {
   // postgres.js 3.4.9 unpatched dies here with "Cannot read properties of null (reading 'write')"
-  // (scripts/patch-postgres.mjs, docs/reliability.md finding 1).
+  // (patches/postgres+3.4.9.patch, docs/reliability.md finding 1).
   const storm = startTsProcess(process.cwd(), fileURLToPath(new URL('./termination-storm.ts', import.meta.url)), {
     STORM_DATABASE_URL: server.url,
     STORM_MS: '3000',

@@ -1,5 +1,6 @@
 import postgres from 'postgres';
 import { withTimeout } from '../timeout';
+import { assertPatchedDriver } from './driver-patch';
 import { traced } from '../tracing';
 import { encodeParams, type Database, type Queryable, type Row } from './types';
 
@@ -25,6 +26,7 @@ export class TransactionTimeoutError extends Error {
 
 /** postgres.js: measured faster than pg here (it pipelines a transaction's statements). */
 export function createPostgresDatabase(options: PostgresOptions): Database {
+  assertPatchedDriver();
   const sql = postgres(options.url, {
     max: options.maxConnections ?? 10,
     onnotice: () => undefined,
