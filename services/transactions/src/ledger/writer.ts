@@ -15,6 +15,7 @@
 import type { Database, Logger } from '@t50/kit';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { applyBatch, type ItemResult } from './engine';
+import { assertBalancedWrites } from './invariants';
 import { buildOutbox } from './events';
 import { onePartition, type PartitionScope, type WorkItem } from './model';
 import { loadSnapshot, writeBatch, type PersistedOutboxRow } from './store';
@@ -74,6 +75,8 @@ export function createLedgerWriter(deps: {
       const now = new Date();
       const snapshot = await loadSnapshot(tx, items, deps.assets(), scope);
       const applied = applyBatch(items, snapshot, now, scope);
+      // A defect in the engine, not bad input: nothing of the batch is written.
+      assertBalancedWrites(applied.writes);
       const rows = buildOutbox(items, applied.results, now, scope);
       const written = await writeBatch(tx, applied.writes, rows, now, snapshot.accounts);
       return { results: applied.results, persisted: written };
