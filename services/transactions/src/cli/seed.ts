@@ -7,7 +7,9 @@
  *                             published to RABBITMQ_URL through the outbox
  *   seed --data-dir <folder>  the embedded ledger under an embedded-mode data folder
  *                             (default of `npm start`: .data); embedded mode must be
- *                             stopped, and publishes the events at its next start
+ *                             stopped, and publishes the events at its next start.
+ *                             A relative folder is taken from where the command was
+ *                             typed, not from services/transactions where npm runs it
  *
  * Exit codes: 0 done, 1 the ledger refused part of the sample, 2 wrong usage or
  * it could not run.
@@ -38,8 +40,18 @@ import { migrationsDirectory } from '../service';
 const usage = 'usage: seed [--data-dir <embedded data folder>]';
 
 /**
+ * Resolves a path the user typed. `npm run -w <workspace>` runs the script in
+ * the workspace's folder, but sets INIT_CWD to the folder the user typed the
+ * command in; a relative path means that folder, as in any other command.
+ */
+function resolveFromInvocation(path: string, environment: NodeJS.ProcessEnv = process.env): string {
+  const typedIn = environment.INIT_CWD;
+  return typedIn !== undefined && typedIn !== '' ? resolve(typedIn, path) : resolve(path);
+}
+
+/**
  * Where embedded mode keeps the ledger's PGlite database inside its data folder
- * (`<data>/<service>/pgdata`, apps/embedded/src/databases.ts; the embedded test
+ * (`<data>/<service>/pgdata`, apps/embedded/src/data-folder.ts; the embedded test
  * runs this command on a folder embedded mode made).
  */
 const embeddedLedgerDirectory = (dataDir: string): string => join(dataDir, 'transactions', 'pgdata');
@@ -76,7 +88,7 @@ async function main(args: readonly string[]): Promise<number> {
   let transport: Transport | undefined;
   let target: string;
   if (parsed.dataDir !== undefined) {
-    const dataDir = resolve(parsed.dataDir);
+    const dataDir = resolveFromInvocation(parsed.dataDir);
     if (embeddedRunning(dataDir)) {
       console.error(`embedded mode is running on ${dataDir}; stop it first (its database has one owner at a time)`);
       return 2;
