@@ -463,4 +463,4 @@ async function settleOutcome<T>(item: T, outcome: BatchOutcome | undefined, sett
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../timing';

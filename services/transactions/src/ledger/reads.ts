@@ -3,6 +3,7 @@
  */
 import type { AccountView, TransferView } from '@t50/contracts';
 import type { Queryable } from '@t50/kit';
+import { sleep } from '@t50/kit';
 import { accountView, transferView } from './events';
 import type { StoredOutcome } from './model';
 import { accountColumns, toAccount, toTransfer, transferColumns, type TransferRow } from './store';
@@ -143,6 +144,6 @@ export async function waitForOutcome(db: Queryable, messageId: string, timeoutMs
   for (let delay = 2; ; delay = Math.min(50, delay * 2)) {
     const outcome = await storedOutcome(db, messageId);
     if (outcome !== undefined || performance.now() >= deadline) return outcome;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - performance.now()))));
+    await sleep(Math.min(delay, deadline - performance.now()));
   }
 }

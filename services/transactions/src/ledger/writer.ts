@@ -13,6 +13,7 @@
  * dead-letters it with the reason).
  */
 import type { Database, Logger } from '@t50/kit';
+import { backoffDelayMs, sleep } from '@t50/kit';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { applyBatch, type ItemResult } from './engine';
 import { assertBalancedWrites } from './invariants';
@@ -114,9 +115,9 @@ export function createLedgerWriter(deps: {
           for (const pending of batch) pending.reject(error);
           return;
         }
-        const delay = Math.min(maxBackoffMs, 50 * 2 ** Math.min(attempt, 10));
+        const delay = backoffDelayMs(attempt, { baseMs: 100, maxMs: maxBackoffMs, jitter: 'full' });
         logger.warn({ err: error, attempt, batch: batch.length, retryInMs: delay }, 'batch failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await sleep(delay);
       }
     }
   }
@@ -205,5 +206,15 @@ export function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return false;
   if (/^(08|57|53|40)/.test(code)) return true;
-  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'TRANSACTION_TIMEOUT'].includes(code);
+  return [
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'EPIPE',
+    'ETIMEDOUT',
+    'CONNECTION_CLOSED',
+    'CONNECTION_ENDED',
+    'CONNECTION_DESTROYED',
+    'CONNECT_TIMEOUT',
+    'TRANSACTION_TIMEOUT',
+  ].includes(code);
 }

@@ -27,6 +27,7 @@ import {
   type Subscription,
   type Transport,
 } from '@t50/kit';
+import { sleep } from '@t50/kit';
 import { holdPlacedBy, routeOf, type HoldPartitions } from './partition';
 
 const holdWaitAttempts = 3;
@@ -72,7 +73,7 @@ export async function startPartitionRouter(deps: {
     for (;;) {
       const known = await holds.lookup(holdId);
       if (known !== undefined || performance.now() >= deadline) return known;
-      await new Promise((resolve) => setTimeout(resolve, holdPollMs));
+      await sleep(holdPollMs);
     }
   }
 

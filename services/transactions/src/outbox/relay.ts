@@ -12,6 +12,7 @@
  * not in hand) instead of leaving them for the next start.
  */
 import type { Database, Logger, OutgoingMessage, Transport } from '@t50/kit';
+import { backoffDelayMs, sleep } from '@t50/kit';
 import type { PersistedOutboxRow } from '../ledger/store';
 import { textArray } from '../ledger/store';
 
@@ -89,16 +90,17 @@ export function createOutboxRelay(deps: { db: Database; transport: Transport; lo
           // this round, so an fsync here was latency on every event.
           await tx.query('set local synchronous_commit = off');
           // A join, not `= any`, for the reason given in store.ts.
-          await tx.query('delete from outbox using unnest($1::text::bigint[]) as done (seq) where outbox.seq = done.seq', [
-            textArray(rows.map((row) => row.seq)),
-          ]);
+          await tx.query(
+            'delete from outbox using unnest($1::text::bigint[]) as done (seq) where outbox.seq = done.seq',
+            [textArray(rows.map((row) => row.seq))],
+          );
         });
         for (const row of rows) inHand.delete(row.seq);
         return;
       } catch (error) {
-        const delay = Math.min(5000, 50 * 2 ** Math.min(attempt, 10));
+        const delay = backoffDelayMs(attempt, { baseMs: 100, maxMs: 5_000, jitter: 'full' });
         logger.warn({ err: error, attempt, rows: rows.length, retryInMs: delay }, 'outbox publish failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await sleep(delay);
       }
     }
   }
@@ -135,7 +137,10 @@ export function createOutboxRelay(deps: { db: Database; transport: Transport; lo
     );
     const stranded = rows.filter((row) => !inHand.has(row.seq));
     if (stranded.length === 0) return;
-    logger.warn({ events: stranded.length }, 'publishing committed events the relay was never handed (a commit whose answer was lost)');
+    logger.warn(
+      { events: stranded.length },
+      'publishing committed events the relay was never handed (a commit whose answer was lost)',
+    );
     await enqueue(stranded.map(fromTable));
   }
 
@@ -154,7 +159,9 @@ export function createOutboxRelay(deps: { db: Database; transport: Transport; lo
     let total = 0;
     // Bounded by the table's size at start: each round deletes what it published.
     for (let round = 0; round < 10_000; round += 1) {
-      const rows = await db.query<OutboxTableRow>(`select ${outboxColumns} from outbox order by seq limit $1`, [maxPerPublish]);
+      const rows = await db.query<OutboxTableRow>(`select ${outboxColumns} from outbox order by seq limit $1`, [
+        maxPerPublish,
+      ]);
       if (rows.length === 0) break;
       await publish(rows.map(fromTable));
       total += rows.length;
