@@ -16,6 +16,7 @@ export type AuditAction =
   | 'kyc.level2.submitted'
   | 'kyc.level2.approved'
   | 'kyc.level2.rejected'
+  | 'kyc.level2.review_refused'
   | 'sessions.revoked'
   | 'refresh_token.reused';
 

@@ -20,6 +20,7 @@ before(async () => {
   recipient = await h.register();
   operator = await h.register(undefined, { waitForAccounts: false });
   await h.setTier(user.userId, 'full');
+  await h.setTier(recipient.userId, 'basic');
   await h.makeOperator(operator.userId);
   await h.fund(user.userId, 'ETH', 1000n);
 });

@@ -259,3 +259,84 @@ describe('KYC rules', () => {
     assert.equal((await h.call('POST', `/v1/operator/kyc/${id}/approve`, { token: alice.token })).status, 403);
   });
 });
+
+describe('reviews and identity', () => {
+  test('an operator cannot approve or reject their own submission: 403 own_submission, audited', async () => {
+    const operator = await h.register();
+    await h.makeOperator(operator.userId);
+    assert.equal((await h.call('POST', '/v1/kyc/level1', { token: operator.token, body: level1 })).status, 200);
+    const submitted = await submitLevel2(operator);
+    assert.equal(submitted.status, 201, submitted.text);
+    const id = String(submitted.body?.submissionId);
+
+    const approve = await h.call('POST', `/v1/operator/kyc/${id}/approve`, { token: operator.token });
+    assert.equal(approve.status, 403, approve.text);
+    assert.equal(approve.body?.code, 'own_submission');
+    const reject = await h.call('POST', `/v1/operator/kyc/${id}/reject`, {
+      token: operator.token,
+      body: { reason: 'no' },
+    });
+    assert.equal(reject.status, 403, reject.text);
+    assert.equal(reject.body?.code, 'own_submission');
+    assert.equal(await tierOf(operator), 'basic');
+    const [row] = await h.db.query<{ status: string }>('select status from kyc_level2 where submission_id = $1', [id]);
+    assert.equal(row?.status, 'pending');
+    const refusals = await h.db.query<{ actor_id: string; detail: { attempted: string } }>(
+      `select actor_id, detail from audit_log where user_id = $1 and action = 'kyc.level2.review_refused' order by seq`,
+      [operator.userId],
+    );
+    assert.deepEqual(
+      refusals.map((entry) => [entry.actor_id, entry.detail.attempted]),
+      [
+        [operator.userId, 'approve'],
+        [operator.userId, 'reject'],
+      ],
+    );
+
+    // Another operator may.
+    const approved = await h.call('POST', `/v1/operator/kyc/${id}/approve`, { token: operatorToken });
+    assert.equal(approved.status, 200, approved.text);
+    assert.equal(await tierOf(operator), 'full');
+  });
+
+  test('names and date of birth are locked while level 2 is pending or approved; address and phone are not', async () => {
+    const user = await h.register();
+    assert.equal((await h.call('POST', '/v1/kyc/level1', { token: user.token, body: level1 })).status, 200);
+    // Before any level 2 submission the details may still be corrected.
+    const corrected = { ...level1, firstName: 'Augusta Ada' };
+    assert.equal((await h.call('POST', '/v1/kyc/level1', { token: user.token, body: corrected })).status, 200);
+    const submitted = await submitLevel2(user);
+    assert.equal(submitted.status, 201, submitted.text);
+
+    const renamedWhilePending = await h.call('POST', '/v1/kyc/level1', {
+      token: user.token,
+      body: { ...corrected, lastName: 'Byron' },
+    });
+    assert.equal(renamedWhilePending.status, 409, renamedWhilePending.text);
+    assert.equal(renamedWhilePending.body?.code, 'identity_locked');
+
+    const approved = await h.call('POST', `/v1/operator/kyc/${String(submitted.body?.submissionId)}/approve`, {
+      token: operatorToken,
+    });
+    assert.equal(approved.status, 200, approved.text);
+    for (const change of [{ firstName: 'Mallory' }, { lastName: 'Other' }, { dateOfBirth: '1980-01-01' }]) {
+      const refused = await h.call('POST', '/v1/kyc/level1', { token: user.token, body: { ...corrected, ...change } });
+      assert.equal(refused.status, 409, `${JSON.stringify(change)}: ${refused.text}`);
+      assert.equal(refused.body?.code, 'identity_locked');
+    }
+    const stored = await h.call('GET', '/v1/kyc', { token: user.token });
+    const kept = stored.body?.level1 as { firstName: string; lastName: string; dateOfBirth: string };
+    assert.deepEqual([kept.firstName, kept.lastName, kept.dateOfBirth], ['Augusta Ada', 'Lovelace', '1990-12-10']);
+    assert.equal(await tierOf(user), 'full');
+
+    const moved = {
+      ...corrected,
+      address: { line1: '1 Other Street', city: 'Bath', postalCode: 'BA1 1AA', country: 'GB' },
+      phone: '+441225000000',
+    };
+    const allowed = await h.call('POST', '/v1/kyc/level1', { token: user.token, body: moved });
+    assert.equal(allowed.status, 200, allowed.text);
+    assert.equal((allowed.body?.level1 as { phone: string }).phone, '+441225000000');
+    assert.equal(await tierOf(user), 'full');
+  });
+});

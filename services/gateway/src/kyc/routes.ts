@@ -4,6 +4,7 @@
  * level 2; and the operator's review queue.
  */
 import { Type } from '@sinclair/typebox';
+import { Text as ContractText } from '@t50/contracts';
 import { problemResponses, type HttpServer } from '@t50/kit';
 import { bearerSecurity, userOf } from '../access/policy';
 import { valueOr } from '../errors';
@@ -14,15 +15,16 @@ import type { KycService } from './service';
 const tags = ['kyc'];
 const operatorTags = ['operator'];
 
+/** Text with at least one visible character and never U+0000 (PostgreSQL cannot store it). */
 const Text = (maxLength: number, description?: string) =>
-  Type.String({ minLength: 1, maxLength, pattern: '\\S', ...(description === undefined ? {} : { description }) });
+  ContractText({ minLength: 1, maxLength, nonBlank: true, ...(description === undefined ? {} : { description }) });
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'A calendar date, YYYY-MM-DD' });
 const Country = Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 country code, e.g. DE' });
 
 const AddressSchema = Type.Object(
   {
     line1: Text(200),
-    line2: Type.Optional(Type.String({ maxLength: 200 })),
+    line2: Type.Optional(ContractText({ maxLength: 200 })),
     city: Text(100),
     postalCode: Type.String({ pattern: '^[A-Za-z0-9 -]{2,12}$' }),
     country: Country,
@@ -119,11 +121,14 @@ export function registerKycRoutes(app: HttpServer, deps: { kyc: KycService }): v
     {
       schema: {
         summary: 'KYC level 1',
-        description: 'Personal details; the user must be 18 or older. A Browsing user becomes Basic at once.',
+        description:
+          'Personal details; the user must be 18 or older. A Browsing user becomes Basic at once. While a level 2 ' +
+          'submission is pending or approved, names and date of birth cannot change (409 identity_locked); address ' +
+          'and phone can.',
         tags,
         security: bearerSecurity,
         body: Level1Body,
-        response: { 200: KycView, ...problemResponses(400, 401) },
+        response: { 200: KycView, ...problemResponses(400, 401, 409) },
       },
     },
     async (request, reply) => valueOr(await kyc.submitLevel1(userOf(request).summary.userId, request.body), reply),
@@ -246,6 +251,7 @@ export function registerKycRoutes(app: HttpServer, deps: { kyc: KycService }): v
     {
       schema: {
         summary: 'Approve: the user becomes Full',
+        description: 'Never one’s own submission (403 own_submission, audited).',
         tags: operatorTags,
         security: bearerSecurity,
         params: SubmissionParams,
@@ -261,6 +267,7 @@ export function registerKycRoutes(app: HttpServer, deps: { kyc: KycService }): v
     {
       schema: {
         summary: 'Reject, with a reason the user sees',
+        description: 'Never one’s own submission (403 own_submission, audited).',
         tags: operatorTags,
         security: bearerSecurity,
         params: SubmissionParams,

@@ -154,6 +154,12 @@ async function level1Of(db: Queryable, userId: string): Promise<KycView['level1'
   };
 }
 
+/** Names and date of birth: what an identity document proves. */
+const sameIdentity = (stored: Level1Input, next: Level1Input): boolean =>
+  stored.firstName === next.firstName &&
+  stored.lastName === next.lastName &&
+  stored.dateOfBirth === next.dateOfBirth;
+
 export function createKycService(deps: {
   db: Database;
   users: UserCache;
@@ -185,6 +191,23 @@ export function createKycService(deps: {
     return row;
   }
 
+  /** An operator reviewing their own submission: refused, and the attempt is audited (the refusal commits). */
+  async function refuseOwn(
+    tx: Queryable,
+    operatorId: string,
+    submissionId: string,
+    attempted: 'approve' | 'reject',
+  ): Promise<Result<Level2View>> {
+    await audit(tx, {
+      userId: operatorId,
+      actorId: operatorId,
+      action: 'kyc.level2.review_refused',
+      detail: { submissionId, attempted, because: 'own submission' },
+    });
+    logger.warn({ submissionId, operatorId, attempted }, 'operator tried to review their own kyc submission');
+    return fail(GatewayError.OwnSubmission, 'A KYC submission is reviewed by another operator, never its owner.');
+  }
+
   const service: KycService = {
     ownKyc,
 
@@ -193,9 +216,23 @@ export function createKycService(deps: {
       if (age === undefined || age > 150)
         return fail(GatewayError.InvalidRequest, 'dateOfBirth is not a real date (YYYY-MM-DD).');
       if (age < 18) return fail(GatewayError.TooYoung);
-      await db.transaction(async (tx) => {
+      const outcome = await db.transaction(async (tx): Promise<Result<null>> => {
         const profile = await findProfile(tx, userId, true);
         if (profile === undefined) throw new Error('KYC for a user without a live profile');
+        const previous = await level1Of(tx, userId);
+        if (previous !== null && !sameIdentity(previous, input)) {
+          const [verified] = await tx.query<{ status: string }>(
+            `select status from kyc_level2 where user_id = $1 and status in ('pending', 'approved') limit 1`,
+            [userId],
+          );
+          if (verified !== undefined || profile.tier === 'full') {
+            return fail<null>(
+              GatewayError.IdentityLocked,
+              'Your name and date of birth must match the identity document under review or approved; ' +
+                'address and phone can still change. Contact support to correct them.',
+            );
+          }
+        }
         await tx.query(
           `insert into kyc_level1 (user_id, first_name, last_name, date_of_birth, address, phone)
            values ($1, $2, $3, $4, $5::text::jsonb, $6)
@@ -218,7 +255,9 @@ export function createKycService(deps: {
             detail: { from: 'browsing', to: 'basic', because: 'kyc level 1' },
           });
         }
+        return succeed(null);
       });
+      if (!outcome.ok) return outcome;
       await users.invalidate(userId);
       return succeed(await ownKyc(userId));
     },
@@ -329,6 +368,7 @@ export function createKycService(deps: {
       const outcome = await db.transaction(async (tx): Promise<Result<Level2View>> => {
         const row = await lockedSubmission(tx, submissionId);
         if (row === undefined) return fail(GatewayError.KycNotFound);
+        if (operatorId === row.user_id) return refuseOwn(tx, operatorId, submissionId, 'approve');
         if (row.status !== 'pending') return fail(GatewayError.KycNotPending);
         const [updated] = await tx.query<Level2Row>(
           `update kyc_level2 set status = 'approved', reviewed_at = now(), reviewed_by = $2 where submission_id = $1
@@ -364,6 +404,7 @@ export function createKycService(deps: {
       const outcome = await db.transaction(async (tx): Promise<Result<Level2View>> => {
         const row = await lockedSubmission(tx, submissionId);
         if (row === undefined) return fail(GatewayError.KycNotFound);
+        if (operatorId === row.user_id) return refuseOwn(tx, operatorId, submissionId, 'reject');
         if (row.status !== 'pending') return fail(GatewayError.KycNotPending);
         const [updated] = await tx.query<Level2Row>(
           `update kyc_level2 set status = 'rejected', reviewed_at = now(), reviewed_by = $2, rejection_reason = $3

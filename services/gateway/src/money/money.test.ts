@@ -20,6 +20,7 @@ before(async () => {
   bob = await h.register();
   mallory = await h.register();
   await h.setTier(alice.userId, 'basic');
+  await h.setTier(bob.userId, 'full');
   await h.setTier(mallory.userId, 'full');
   await h.fund(alice.userId, 'ETH', 5n * eth);
   await h.fund(alice.userId, 'USD', 10_000n);
@@ -119,6 +120,65 @@ describe('balances, history and transfers', () => {
     assert.equal(self.status, 400);
     assert.equal(self.body?.code, 'send_to_self');
     assert.deepEqual(await balances(alice), before);
+  });
+});
+
+describe('a send id names one send', () => {
+  test('the same sendId with another amount is 409 conflict; a repeat answers the recorded send', async () => {
+    const sendId = randomUUID();
+    const before = await balances(bob);
+    const first = await send(alice, { toEmail: bob.email, asset: 'ETH', amount: '500', sendId });
+    assert.equal(first.status, 201, first.text);
+    const other = await send(alice, { toEmail: bob.email, asset: 'ETH', amount: '900', sendId });
+    assert.equal(other.status, 409, other.text);
+    assert.equal(other.body?.code, 'conflict');
+    const repeat = await send(alice, { toEmail: bob.email, asset: 'ETH', amount: '500', sendId });
+    assert.equal(repeat.status, 200, repeat.text);
+    assert.equal(repeat.body?.duplicate, true);
+    assert.equal(repeat.body?.amount, '500');
+    assert.equal(repeat.body?.transferId, first.body?.transferId);
+    assert.equal(BigInt((await balances(bob)).ETH ?? '0') - BigInt(before.ETH ?? '0'), 500n, 'moved once, the first amount');
+  });
+
+  test('the same sendId to another recipient or in another asset is 409 conflict, nothing moves', async () => {
+    const sendId = randomUUID();
+    const first = await send(mallory, { toEmail: bob.email, asset: 'USD', amount: '20', sendId });
+    assert.equal(first.status, 201, first.text);
+    const before = { bob: await balances(bob), alice: await balances(alice), mallory: await balances(mallory) };
+    const elsewhere = await send(mallory, { toEmail: alice.email, asset: 'ETH', amount: '20', sendId });
+    assert.equal(elsewhere.status, 409, elsewhere.text);
+    assert.equal(elsewhere.body?.code, 'conflict');
+    const otherAsset = await send(mallory, { toEmail: bob.email, asset: 'EUR', amount: '20', sendId });
+    assert.equal(otherAsset.status, 409, otherAsset.text);
+    assert.deepEqual(
+      { bob: await balances(bob), alice: await balances(alice), mallory: await balances(mallory) },
+      before,
+    );
+  });
+});
+
+describe('the tier rules hold for the recipient too', () => {
+  test('fiat to a Basic user is refused 422 recipient_tier_too_low and nothing moves; ETH is fine', async () => {
+    const basic = await h.register();
+    await h.setTier(basic.userId, 'basic');
+    const before = await balances(mallory);
+    const refused = await send(mallory, { toEmail: basic.email, asset: 'USD', amount: '10' });
+    assert.equal(refused.status, 422, refused.text);
+    assert.equal(refused.body?.code, 'recipient_tier_too_low');
+    assert.equal(JSON.stringify(refused.body).includes('basic'), false, 'the recipient’s tier is not revealed');
+    assert.equal(JSON.stringify(refused.body).includes(basic.userId), false);
+    assert.deepEqual(await balances(basic), { ETH: '0', EUR: '0', USD: '0' });
+    assert.deepEqual(await balances(mallory), before);
+    const eth = await send(alice, { toEmail: basic.email, asset: 'ETH', amount: '5' });
+    assert.equal(eth.status, 201, eth.text);
+  });
+
+  test('nothing to a Browsing user, who cannot hold money yet', async () => {
+    const browsing = await h.register();
+    const refused = await send(alice, { toEmail: browsing.email, asset: 'ETH', amount: '5' });
+    assert.equal(refused.status, 422, refused.text);
+    assert.equal(refused.body?.code, 'recipient_tier_too_low');
+    assert.deepEqual(await balances(browsing), { ETH: '0', EUR: '0', USD: '0' });
   });
 });
 

@@ -75,7 +75,9 @@ const SendView = Type.Object({
   amount: Type.String(),
   state: Type.String(),
   recordedAt: Type.String(),
-  duplicate: Type.Boolean({ description: 'True when this send id was already sent: nothing moved twice' }),
+  duplicate: Type.Boolean({
+    description: 'True when this send id was already sent: nothing moved twice, and the answer is the recorded send',
+  }),
 });
 
 export function registerMoneyRoutes(app: HttpServer, deps: { money: MoneyService }): void {
@@ -159,11 +161,14 @@ export function registerMoneyRoutes(app: HttpServer, deps: { money: MoneyService
         summary: 'Send money to another user by email',
         description:
           'One ledger transfer from my account to theirs, in the same asset. ETH from tier Basic; USD and EUR only from tier Full ' +
-          '(403 tier_too_low). 422 insufficient_funds when my available balance is short.',
+          '(403 tier_too_low). The same rule holds for the recipient: 422 recipient_tier_too_low when their tier cannot hold ' +
+          'the asset, and nothing moves. 422 insufficient_funds when my available balance is short. The same sendId again ' +
+          'answers the recorded send (200, duplicate: true); the same sendId with another recipient, asset or amount is ' +
+          '409 conflict.',
         tags,
         security: bearerSecurity,
         body: SendBody,
-        response: { 200: SendView, 201: SendView, ...problemResponses(400, 401, 403, 404, 422, 429) },
+        response: { 200: SendView, 201: SendView, ...problemResponses(400, 401, 403, 404, 409, 422, 429) },
       },
     },
     async (request, reply) => {

@@ -83,6 +83,8 @@ export interface MoneyService {
   send(sender: UserSummary, input: SendInput): Promise<Result<SendOutcome>>;
 }
 
+const digest = (text: string): string => createHash('sha256').update(text).digest('base64url');
+
 const toHistory = (entry: EntryView): HistoryEntry => ({
   seq: entry.seq,
   transferId: entry.transferId,
@@ -158,33 +160,52 @@ export function createMoneyService(deps: {
       const recipient = await findProfileByEmail(db, input.toEmail);
       if (recipient === undefined) return fail(GatewayError.RecipientNotFound);
       if (recipient.userId === sender.userId) return fail(GatewayError.SendToSelf);
+      if (!atLeast(recipient.tier, required)) {
+        // Only what the sender needs to know: the recipient cannot take this asset yet, nothing about why.
+        return fail(
+          GatewayError.RecipientTierTooLow,
+          `The recipient cannot receive ${input.asset} yet; nothing was sent.`,
+          { asset: input.asset },
+        );
+      }
       const sendId = input.sendId ?? randomUUID();
       // Scoped by the sender, so one user's send id can never name another user's transfer; hashed, so the
       // recipient, who sees the transfer id, does not learn the sender's user id from it.
-      const transferId = `send:${createHash('sha256').update(`${sender.userId}:${sendId}`).digest('base64url')}`;
-      const outcome = await transactions.createTransfer(transferId, {
+      const transferId = `send:${digest(`${sender.userId}:${sendId}`)}`;
+      const debitAccountId = userAccountId(sender.userId, input.asset);
+      const creditAccountId = userAccountId(recipient.userId, input.asset);
+      // The envelope id names the content too: the ledger answers a repeated envelope with its first outcome,
+      // so the same send id with another recipient, asset or amount must reach the transfer-id check (conflict).
+      const envelopeId = `${transferId}:${digest(JSON.stringify([creditAccountId, input.asset, input.amount]))}`;
+      const outcome = await transactions.createTransfer(envelopeId, {
         transferId,
         code: 'send',
-        legs: [
-          {
-            debitAccountId: userAccountId(sender.userId, input.asset),
-            creditAccountId: userAccountId(recipient.userId, input.asset),
-            asset: input.asset,
-            amount: input.amount,
-          },
-        ],
+        legs: [{ debitAccountId, creditAccountId, asset: input.asset, amount: input.amount }],
         metadata: { fromUserId: sender.userId, toUserId: recipient.userId },
       });
       if (!outcome.ok) {
         logger.info({ code: outcome.code, transferId }, 'send refused by the ledger');
         if (outcome.code === 'insufficient_funds') return fail(GatewayError.InsufficientFunds);
+        if (outcome.code === 'conflict') return fail(GatewayError.SendConflict);
         return fail(GatewayError.LedgerRefused, outcome.detail, { reason: outcome.code });
+      }
+      // Answer from the record, never from the request: a duplicate shows what was sent the first time.
+      const [leg, ...more] = outcome.transfer.legs;
+      if (
+        leg === undefined ||
+        more.length > 0 ||
+        leg.debitAccountId !== debitAccountId ||
+        leg.creditAccountId !== creditAccountId ||
+        leg.asset !== input.asset ||
+        leg.amount !== input.amount
+      ) {
+        return fail(GatewayError.SendConflict);
       }
       return succeed({
         sendId,
-        transferId,
-        asset: input.asset,
-        amount: input.amount,
+        transferId: outcome.transfer.transferId,
+        asset: leg.asset,
+        amount: leg.amount,
         state: outcome.transfer.state,
         recordedAt: outcome.transfer.recordedAt,
         duplicate: outcome.duplicate,

@@ -154,6 +154,25 @@ describe('registration failing half way', () => {
 });
 
 describe('deleting the account', () => {
+  test('the balance_not_zero advice follows what the user’s tier allows', async () => {
+    const basic = await h.register();
+    await h.setTier(basic.userId, 'basic');
+    await h.fund(basic.userId, 'ETH', 7n);
+    await h.fund(basic.userId, 'USD', 300n);
+    const refused = await h.call('DELETE', '/v1/me', { token: basic.token, body: { password: goodPassword } });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body?.code, 'balance_not_zero');
+    const detail = String(refused.body?.detail);
+    assert.match(detail, /Withdraw ETH or send it to another user first\./);
+    assert.match(detail, /cannot move USD yet: complete KYC level 2 to withdraw or send it, or contact support/);
+    assert.doesNotMatch(detail, /Withdraw (USD|ETH, USD)/, 'a Basic user cannot withdraw or send USD');
+
+    await h.setTier(basic.userId, 'full');
+    const full = await h.call('DELETE', '/v1/me', { token: basic.token, body: { password: goodPassword } });
+    assert.equal(full.status, 409);
+    assert.equal(String(full.body?.detail), 'Withdraw ETH, USD or send it to another user first.');
+  });
+
   test('refused with the reason while a balance is not zero; allowed once it is zero', async () => {
     const rich = await h.register();
     await h.fund(rich.userId, 'EUR', 250n);
@@ -161,6 +180,9 @@ describe('deleting the account', () => {
     assert.equal(refused.status, 409);
     assert.equal(refused.body?.code, 'balance_not_zero');
     assert.deepEqual(refused.body?.balances, [{ asset: 'EUR', balance: '250', pendingDebits: '0' }]);
+    // A Browsing user cannot withdraw or send EUR: the advice says what they can do instead.
+    assert.doesNotMatch(String(refused.body?.detail), /^Withdraw|send it to another user first/);
+    assert.match(String(refused.body?.detail), /complete KYC level 2 to withdraw or send it, or contact support/);
     assert.equal((await h.call('GET', '/v1/me', { token: rich.token })).status, 200, 'still there');
 
     const empty = await h.register();

@@ -6,6 +6,7 @@
 import { exchanges, type UserRegistered } from '@t50/contracts';
 import type { Static } from '@sinclair/typebox';
 import type { Database, Logger } from '@t50/kit';
+import { atLeast, minimumTierToMove, userAssets, type Tier, type UserAsset } from '../access/tiers';
 import { audit } from '../audit/log';
 import type { AuthClient } from '../clients/auth';
 import type { TransactionsClient } from '../clients/transactions';
@@ -14,6 +15,8 @@ import { enqueue, type OutboxRelay } from '../outbox/relay';
 import type { Session, SessionService } from '../sessions/service';
 import type { UserCache, UserSummary } from './hot';
 import { findProfile, insertProfile, markDeleted, setEmail } from './repository';
+
+const isUserAsset = (asset: string): asset is UserAsset => (userAssets as readonly string[]).includes(asset);
 
 export interface SignedIn {
   readonly user: UserSummary;
@@ -38,6 +41,26 @@ export interface AccountService {
   delete(user: UserSummary, password: string, clientAddress: string): Promise<Result<null>>;
   /** The hot summary of a live user. */
   summaryOf(userId: string): Promise<UserSummary | undefined>;
+}
+
+/**
+ * What a user whose account still holds money can do about it, given what their tier allows: only
+ * advice they can follow (a Basic user holding USD cannot send or withdraw it yet).
+ */
+export function balanceAdvice(tier: Tier, assets: readonly string[]): string {
+  const movable = assets.filter((asset) => isUserAsset(asset) && atLeast(tier, minimumTierToMove[asset]));
+  const locked = assets.filter((asset) => !movable.includes(asset));
+  const advice: string[] = [];
+  if (movable.length > 0) advice.push(`Withdraw ${movable.join(', ')} or send it to another user first.`);
+  if (locked.length > 0) {
+    const needed = locked.some((asset) => !isUserAsset(asset) || minimumTierToMove[asset] === 'full')
+      ? 'KYC level 2'
+      : 'KYC level 1';
+    advice.push(
+      `Your tier cannot move ${locked.join(', ')} yet: complete ${needed} to withdraw or send it, or contact support.`,
+    );
+  }
+  return advice.join(' ');
 }
 
 export function createAccountService(deps: {
@@ -139,17 +162,14 @@ export function createAccountService(deps: {
             BigInt(account.pendingCredits) !== 0n),
       );
       if (holding.length > 0) {
-        return fail(
-          GatewayError.BalanceNotZero,
-          `Withdraw or send what is left first: ${holding.map((account) => account.asset).join(', ')}.`,
-          {
-            balances: holding.map((account) => ({
-              asset: account.asset,
-              balance: account.balance,
-              pendingDebits: account.pendingDebits,
-            })),
-          },
-        );
+        const assets = holding.map((account) => account.asset);
+        return fail(GatewayError.BalanceNotZero, balanceAdvice(user.tier, assets), {
+          balances: holding.map((account) => ({
+            asset: account.asset,
+            balance: account.balance,
+            pendingDebits: account.pendingDebits,
+          })),
+        });
       }
       const stillLive = await db.transaction(async (tx) => {
         const profile = await findProfile(tx, user.userId, true);
