@@ -67,6 +67,11 @@ export const gatewayConfigSpec = {
   },
   GATEWAY_HOST: { parse: string, default: '127.0.0.1', doc: 'address the HTTP server listens on' },
   GATEWAY_PORT: { parse: integer(0, 65_535), default: 4000, doc: 'HTTP port (0: any free port)' },
+  GATEWAY_WEB_DIR: {
+    parse: string,
+    default: '',
+    doc: 'folder of the built web app (apps/web/dist), served at / beside the API; must hold index.html; empty: no web app',
+  },
   AUTH_SERVICE_URL: { parse: url, default: 'http://127.0.0.1:4001', doc: 'base URL of the auth service' },
   AUTH_API_KEY: {
     parse: apiKey,

@@ -34,6 +34,7 @@ import { registerSessionRoutes } from './sessions/routes';
 import { createSessionService, type SessionService } from './sessions/service';
 import { createTokenIssuer, type TokenIssuer } from './sessions/tokens';
 import type { HotStore } from './store/hot-store';
+import { serveWebApp } from './web/static';
 
 export const serviceName = 'gateway';
 export const serviceVersion = '0.1.0';
@@ -181,6 +182,7 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
     },
     { prefix: '/v1' },
   );
+  if (config.GATEWAY_WEB_DIR !== '') await serveWebApp(app, config.GATEWAY_WEB_DIR);
   await app.ready();
   assertEveryRouteHasARule(served);
 

@@ -181,6 +181,7 @@ async function startHarness(
     RATE_LIMIT_MONEY_PER_USER: 10_000,
     RATE_LIMIT_MONEY_PER_ADDRESS: 10_000,
     OUTBOX_POLL_INTERVAL_MS: 200,
+    GATEWAY_WEB_DIR: '',
     ...overrides,
   };
 
