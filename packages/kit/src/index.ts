@@ -9,5 +9,6 @@ export * from './metrics';
 export * from './consul';
 export * from './lifecycle';
 export * from './timing';
+export * from './outbox';
 export * from './run-service';
 export * from './transport';

@@ -33,3 +33,13 @@ export function encodeParams(params: readonly unknown[] | undefined): unknown[] 
   if (params === undefined) return [];
   return params.map((value) => (typeof value === 'bigint' ? value.toString() : value));
 }
+
+/**
+ * A PostgreSQL text[] literal, so an array travels as one text parameter the
+ * same way through both drivers: `where id = any($1::text::text[])`.
+ */
+export function textArray(values: Iterable<string>): string {
+  const quoted: string[] = [];
+  for (const value of values) quoted.push(`"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
+  return `{${quoted.join(',')}}`;
+}

@@ -57,6 +57,10 @@ test('a failed publish stays pending, is retried on the timer, and is published 
       if (brokerDown) throw new Error('connection closed');
       return transport.publish(message);
     },
+    publishMany: async (messages) => {
+      if (brokerDown) throw new Error('connection closed');
+      return transport.publishMany(messages);
+    },
   };
   const relay = createOutboxRelay({ db, transport: flaky, logger, pollIntervalMs: 50 });
   const id = `gateway.user.registered:${randomUUID()}`;

@@ -6,17 +6,10 @@
  * Rows travel as one JSON parameter per table (`jsonb_to_recordset`), which
  * both drivers send the same way, and amounts as decimal strings.
  */
-import type { Queryable } from '@t50/kit';
+import { textArray, type Queryable } from '@t50/kit';
 import { accountPartition, transitAccountId, transitAccountKind, userAccountId } from '@t50/contracts';
 import { transitHalfId, type BatchSnapshot, type BatchWrites } from './engine';
 import { onePartition, type AccountState, type HoldState, type LegInput, type PartitionScope, type StoredOutcome, type StoredTransfer, type WorkItem } from './model';
-
-/** A PostgreSQL text[] literal, so the array travels as one text parameter. */
-export function textArray(values: Iterable<string>): string {
-  const quoted: string[] = [];
-  for (const value of values) quoted.push(`"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`);
-  return `{${quoted.join(',')}}`;
-}
 
 /**
  * `join unnest(ids)` rather than `where key = any(ids)`: on a young table

@@ -12,9 +12,8 @@
  * not in hand) instead of leaving them for the next start.
  */
 import type { Database, Logger, OutgoingMessage, Transport } from '@t50/kit';
-import { backoffDelayMs, sleep } from '@t50/kit';
+import { backoffDelayMs, sleep, textArray } from '@t50/kit';
 import type { PersistedOutboxRow } from '../ledger/store';
-import { textArray } from '../ledger/store';
 
 export interface OutboxRelay {
   enqueue(rows: readonly PersistedOutboxRow[]): Promise<void>;
