@@ -16,7 +16,10 @@ export {
 } from './config';
 export { createRedisStore, type HotStore, type WindowHit } from './store/hot-store';
 export { createMemoryHotStore } from './store/memory-store';
+export { createDurableRevocationStore } from './store/durable-revocations';
 export { createAuthClient, type AuthClient } from './clients/auth';
 export { createTransactionsClient, type TransactionsClient } from './clients/transactions';
 export { routePolicy, type RouteRule, type Access } from './access/policy';
 export { tiers, type Tier } from './access/tiers';
+export { findProfileByEmail } from './profiles/repository';
+export { setRoleByEmail } from './profiles/operators';
