@@ -9,7 +9,16 @@
 import { textArray, type Queryable } from '@t50/kit';
 import { accountPartition, transitAccountId, transitAccountKind, userAccountId } from '@t50/contracts';
 import { transitHalfId, type BatchSnapshot, type BatchWrites } from './engine';
-import { onePartition, type AccountState, type HoldState, type LegInput, type PartitionScope, type StoredOutcome, type StoredTransfer, type WorkItem } from './model';
+import {
+  onePartition,
+  type AccountState,
+  type HoldState,
+  type LegInput,
+  type PartitionScope,
+  type StoredOutcome,
+  type StoredTransfer,
+  type WorkItem,
+} from './model';
 
 /**
  * `join unnest(ids)` rather than `where key = any(ids)`: on a young table
@@ -129,9 +138,10 @@ export async function loadSnapshot(
 ): Promise<BatchSnapshot> {
   const ids = referencedIds(items);
   const pendingIds = textArray(ids.pendings);
-  const holdTransfers = ids.pendings.size === 0
-    ? []
-    : await tx.query<TransferRow>(`select ${transferColumns} from transfers ${byIds('id')}`, [pendingIds]);
+  const holdTransfers =
+    ids.pendings.size === 0
+      ? []
+      : await tx.query<TransferRow>(`select ${transferColumns} from transfers ${byIds('id')}`, [pendingIds]);
   for (const row of holdTransfers) {
     for (const leg of row.legs) {
       ids.accounts.add(leg.debitAccountId);
@@ -140,9 +150,10 @@ export async function loadSnapshot(
   }
   if (scope.count > 1) ownAccountsOnly(ids.accounts, items, scope);
   const [accountRows, transferRows, holdRows, inboxRows] = await Promise.all([
-    tx.query<AccountRow>(`select ${accountColumns} from accounts ${byIds('id')} order by id for no key update of accounts`, [
-      textArray(ids.accounts),
-    ]),
+    tx.query<AccountRow>(
+      `select ${accountColumns} from accounts ${byIds('id')} order by id for no key update of accounts`,
+      [textArray(ids.accounts)],
+    ),
     ids.transfers.size === 0
       ? Promise.resolve([])
       : tx.query<TransferRow>(`select ${transferColumns} from transfers ${byIds('id')}`, [textArray(ids.transfers)]),
@@ -164,7 +175,12 @@ export async function loadSnapshot(
     holds: new Map(
       holdRows.map((row) => [
         row.transfer_id,
-        { transferId: row.transfer_id, state: row.state, expiresAt: new Date(row.expires_at), resolvedBy: row.resolved_by ?? undefined },
+        {
+          transferId: row.transfer_id,
+          state: row.state,
+          expiresAt: new Date(row.expires_at),
+          resolvedBy: row.resolved_by ?? undefined,
+        },
       ]),
     ),
     inbox: new Map(inboxRows.map((row) => [row.message_id, row.outcome])),
@@ -184,7 +200,8 @@ function ownAccountsOnly(accounts: Set<string>, items: readonly WorkItem[], scop
   for (const item of items) {
     if (item.command.kind !== 'transfer') continue;
     for (const leg of item.command.legs) {
-      if (accountPartition(leg.creditAccountId, scope.count) !== scope.index) accounts.add(transitAccountId(leg.asset, scope.index));
+      if (accountPartition(leg.creditAccountId, scope.count) !== scope.index)
+        accounts.add(transitAccountId(leg.asset, scope.index));
     }
   }
 }
@@ -204,19 +221,20 @@ export interface PersistedOutboxRow extends OutboxRow {
 
 const legsJson = (legs: readonly LegInput[]) => legs.map((leg) => ({ ...leg, amount: leg.amount.toString() }));
 
-/** Writes a batch: one statement per table, pipelined. Returns the outbox rows with their sequence numbers. */
-export async function writeBatch(
-  tx: Queryable,
-  writes: BatchWrites,
-  outbox: readonly OutboxRow[],
-  recordedAt: Date,
-  accounts: ReadonlyMap<string, AccountState>,
-): Promise<PersistedOutboxRow[]> {
-  const statements: Promise<unknown>[] = [];
-  const at = recordedAt.toISOString();
-  if (writes.newAccounts.length > 0) {
-    statements.push(
-      tx.query(
+/** What every table's statement of a batch needs besides the writes. */
+interface BatchContext {
+  /** recordedAt as text, shared by every row of the batch. */
+  readonly at: string;
+  readonly accounts: ReadonlyMap<string, AccountState>;
+}
+
+/** One statement for one table, issued without awaiting (pipelined); undefined when the batch has nothing for it. */
+type TableStatement = (tx: Queryable, writes: BatchWrites, context: BatchContext) => Promise<unknown> | undefined;
+
+const insertNewAccounts: TableStatement = (tx, writes) =>
+  writes.newAccounts.length === 0
+    ? undefined
+    : tx.query(
         `insert into accounts (id, asset, owner_type, owner_id, code, no_overdraft)
          select id, asset, owner_type, owner_id, code, no_overdraft
          from json_to_recordset($1::text::json) as x (id text, asset text, owner_type text, owner_id text, code text, no_overdraft boolean)`,
@@ -232,33 +250,33 @@ export async function writeBatch(
             })),
           ),
         ],
-      ),
-    );
-  }
-  if (writes.touchedAccounts.size > 0) {
-    const rows = [...writes.touchedAccounts].sort().map((id) => {
-      const a = accounts.get(id)!;
-      return {
-        id,
-        pd: a.postedDebits.toString(),
-        pc: a.postedCredits.toString(),
-        nd: a.pendingDebits.toString(),
-        nc: a.pendingCredits.toString(),
-      };
-    });
-    statements.push(
-      tx.query(
-        `update accounts set posted_debits = x.pd::numeric, posted_credits = x.pc::numeric,
-                pending_debits = x.nd::numeric, pending_credits = x.nc::numeric
-         from json_to_recordset($1::text::json) as x (id text, pd text, pc text, nd text, nc text)
-         where accounts.id = x.id`,
-        [JSON.stringify(rows)],
-      ),
-    );
-  }
-  if (writes.transfers.length > 0) {
-    statements.push(
-      tx.query(
+      );
+
+const updateTouchedAccounts: TableStatement = (tx, writes, { accounts }) => {
+  if (writes.touchedAccounts.size === 0) return undefined;
+  const rows = [...writes.touchedAccounts].sort().map((id) => {
+    const a = accounts.get(id)!;
+    return {
+      id,
+      pd: a.postedDebits.toString(),
+      pc: a.postedCredits.toString(),
+      nd: a.pendingDebits.toString(),
+      nc: a.pendingCredits.toString(),
+    };
+  });
+  return tx.query(
+    `update accounts set posted_debits = x.pd::numeric, posted_credits = x.pc::numeric,
+            pending_debits = x.nd::numeric, pending_credits = x.nc::numeric
+     from json_to_recordset($1::text::json) as x (id text, pd text, pc text, nd text, nc text)
+     where accounts.id = x.id`,
+    [JSON.stringify(rows)],
+  );
+};
+
+const insertTransfers: TableStatement = (tx, writes, { at }) =>
+  writes.transfers.length === 0
+    ? undefined
+    : tx.query(
         `insert into transfers (id, kind, code, pending_id, legs, metadata, content_hash, effective_at, recorded_at, expires_at, message_id)
          select id, kind, code, pending_id, legs, metadata, content_hash, effective_at, $2::timestamptz, expires_at, message_id
          from json_to_recordset($1::text::json) as x (id text, kind text, code text, pending_id text, legs jsonb, metadata jsonb,
@@ -280,12 +298,12 @@ export async function writeBatch(
           ),
           at,
         ],
-      ),
-    );
-  }
-  if (writes.entries.length > 0) {
-    statements.push(
-      tx.query(
+      );
+
+const insertEntries: TableStatement = (tx, writes, { at }) =>
+  writes.entries.length === 0
+    ? undefined
+    : tx.query(
         `insert into entries (transfer_id, leg_index, account_id, side, asset, amount, balance_after, code, effective_at, recorded_at)
          select t, l, a, s, x.asset, m::numeric, b::numeric, c, e, $2::timestamptz
          from rows from (json_to_recordset($1::text::json) as (t text, l smallint, a text, s text, asset text, m text, b text, c text, e timestamptz))
@@ -307,12 +325,12 @@ export async function writeBatch(
           ),
           at,
         ],
-      ),
-    );
-  }
-  if (writes.holds.size > 0) {
-    statements.push(
-      tx.query(
+      );
+
+const upsertHolds: TableStatement = (tx, writes) =>
+  writes.holds.size === 0
+    ? undefined
+    : tx.query(
         `insert into holds (transfer_id, state, expires_at, resolved_by)
          select transfer_id, state, expires_at, resolved_by
          from json_to_recordset($1::text::json) as x (transfer_id text, state text, expires_at timestamptz, resolved_by text)
@@ -327,41 +345,63 @@ export async function writeBatch(
             })),
           ),
         ],
-      ),
-    );
-  }
-  if (writes.inbox.length > 0) {
-    statements.push(
-      tx.query(
+      );
+
+const insertInbox: TableStatement = (tx, writes, { at }) =>
+  writes.inbox.length === 0
+    ? undefined
+    : tx.query(
         `insert into inbox (message_id, outcome, recorded_at)
          select message_id, outcome, $2::timestamptz from json_to_recordset($1::text::json) as x (message_id text, outcome jsonb)`,
         [JSON.stringify(writes.inbox.map((i) => ({ message_id: i.messageId, outcome: i.outcome }))), at],
+      );
+
+/** In this order: an account exists before a transfer or an entry refers to it. */
+const batchStatements: readonly TableStatement[] = [
+  insertNewAccounts,
+  updateTouchedAccounts,
+  insertTransfers,
+  insertEntries,
+  upsertHolds,
+  insertInbox,
+];
+
+/** Inserts the batch's events; returns their sequence numbers (one insert numbers its rows in insertion order). */
+function insertOutbox(tx: Queryable, outbox: readonly OutboxRow[]): Promise<{ seq: string }[]> {
+  if (outbox.length === 0) return Promise.resolve([]);
+  return tx.query<{ seq: string }>(
+    `insert into outbox (event_id, exchange, routing_key, type, correlation_id, payload)
+     select event_id, exchange, routing_key, type, correlation_id, payload
+     from rows from (json_to_recordset($1::text::json) as (event_id text, exchange text, routing_key text, type text,
+       correlation_id text, payload jsonb)) with ordinality as x (event_id, exchange, routing_key, type, correlation_id, payload, n)
+     order by n
+     returning seq::text`,
+    [
+      JSON.stringify(
+        outbox.map((o) => ({
+          event_id: o.eventId,
+          exchange: o.exchange,
+          routing_key: o.routingKey,
+          type: o.type,
+          correlation_id: o.correlationId ?? null,
+          payload: o.payload,
+        })),
       ),
-    );
-  }
-  let persisted: Promise<{ seq: string; n: string }[]> = Promise.resolve([]);
-  if (outbox.length > 0) {
-    persisted = tx.query<{ seq: string; n: string }>(
-      `insert into outbox (event_id, exchange, routing_key, type, correlation_id, payload)
-       select event_id, exchange, routing_key, type, correlation_id, payload
-       from rows from (json_to_recordset($1::text::json) as (event_id text, exchange text, routing_key text, type text,
-         correlation_id text, payload jsonb)) with ordinality as x (event_id, exchange, routing_key, type, correlation_id, payload, n)
-       order by n
-       returning seq::text`,
-      [
-        JSON.stringify(
-          outbox.map((o) => ({
-            event_id: o.eventId,
-            exchange: o.exchange,
-            routing_key: o.routingKey,
-            type: o.type,
-            correlation_id: o.correlationId ?? null,
-            payload: o.payload,
-          })),
-        ),
-      ],
-    );
-  }
+    ],
+  );
+}
+
+/** Writes a batch: one statement per table, pipelined. Returns the outbox rows with their sequence numbers. */
+export async function writeBatch(
+  tx: Queryable,
+  writes: BatchWrites,
+  outbox: readonly OutboxRow[],
+  recordedAt: Date,
+  accounts: ReadonlyMap<string, AccountState>,
+): Promise<PersistedOutboxRow[]> {
+  const context: BatchContext = { at: recordedAt.toISOString(), accounts };
+  const statements = batchStatements.map((statement) => statement(tx, writes, context));
+  const persisted = insertOutbox(tx, outbox);
   const [seqRows] = await Promise.all([persisted, ...statements]);
   const seqs = seqRows.map((row) => row.seq).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   // Rows of one insert get ascending sequence numbers in insertion order.
