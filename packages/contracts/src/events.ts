@@ -7,6 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { envelope, Id } from './common';
 import { AssetCode, PositiveAmount } from './money';
+import { Text } from './text';
 
 export const FiatProvider = Type.Union([Type.Literal('stripe'), Type.Literal('paypal'), Type.Literal('sandbox')]);
 export type FiatProvider = Static<typeof FiatProvider>;
@@ -41,7 +42,7 @@ export const FiatPayoutCompleted = envelope(
 );
 export const FiatPayoutFailed = envelope(
   'payments.payout.failed',
-  Type.Object({ payoutId: Id, reason: Type.String({ maxLength: 256 }) }, { additionalProperties: false }),
+  Type.Object({ payoutId: Id, reason: Text({ maxLength: 256 }) }, { additionalProperties: false }),
   'The payout failed: the hold is voided',
 );
 
@@ -79,7 +80,7 @@ export const ChainWithdrawalConfirmed = envelope(
 );
 export const ChainWithdrawalFailed = envelope(
   'wallet.withdrawal.failed',
-  Type.Object({ withdrawalId: Id, reason: Type.String({ maxLength: 256 }) }, { additionalProperties: false }),
+  Type.Object({ withdrawalId: Id, reason: Text({ maxLength: 256 }) }, { additionalProperties: false }),
   'The withdrawal failed: the hold is voided',
 );
 

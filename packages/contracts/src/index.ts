@@ -1,3 +1,4 @@
+export * from './text';
 export * from './money';
 export * from './common';
 export * from './ledger';

@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { envelope, Id, Timestamp } from './common';
 import { AssetCode, PositiveAmount, SignedAmount } from './money';
+import { Text } from './text';
 
 export const exchanges = { commands: 't50.commands', events: 't50.events' } as const;
 
@@ -26,9 +27,18 @@ export const Leg = Type.Object(
 );
 export type Leg = Static<typeof Leg>;
 
-/** Metadata: a flat object of short strings, at most 16 keys (the ledger also caps its size at 4 KiB). */
-export const Metadata = Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ maxLength: 256 }), {
+/** A metadata key: 1 to 64 of the letters A-Z and a-z, the digits and `_.-`. */
+export const metadataKeyPattern = '^[A-Za-z0-9_.-]{1,64}$';
+
+/**
+ * Metadata: a flat object of short strings, at most 16 keys (the ledger also
+ * caps its size at 4 KiB). Closed: a key outside the key pattern, or a value
+ * that is not text, is refused, on HTTP and on the broker alike.
+ */
+export const Metadata = Type.Record(Type.String({ pattern: metadataKeyPattern }), Text({ maxLength: 256 }), {
   maxProperties: 16,
+  additionalProperties: false,
+  description: 'At most 16 keys matching ^[A-Za-z0-9_.-]{1,64}$, each value a string of at most 256 characters',
 });
 
 export const TransferRequest = Type.Object(
@@ -158,7 +168,7 @@ export const AccountView = Type.Object({
 });
 export type AccountView = Static<typeof AccountView>;
 
-const outcomeBase = { messageId: Id, correlationId: Type.Optional(Type.String()) };
+const outcomeBase = { messageId: Id, correlationId: Type.Optional(Text()) };
 
 export const TransferPostedEvent = envelope(
   'ledger.transfer.posted',
@@ -182,7 +192,7 @@ export const TransferRejectedEvent = envelope(
     transferId: Type.Optional(Type.String()),
     commandType: Type.String(),
     code: RejectionCodeSchema,
-    detail: Type.String(),
+    detail: Text(),
   }),
   'A well-formed command was refused; code says why',
 );

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { context, SpanKind, trace, type Span } from '@opentelemetry/api';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -14,6 +15,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry, Histogram } from 'prom-client';
+import { createValidationPolicy, pathOf, securityHeaders } from './http-policy';
 import { HttpProblem, problemTypeBase, type ProblemDocument } from './problem';
 import { extractContext, markFailed, tracer } from './tracing';
 import { processRegistry } from './metrics';
@@ -39,6 +41,10 @@ export interface HttpServerOptions {
   readonly registry?: Registry;
   /** Extra OpenAPI security schemes, e.g. an API key header. */
   readonly securitySchemes?: Record<string, { type: 'apiKey'; in: 'header'; name: string } | { type: 'http'; scheme: string; bearerFormat?: string }>;
+  /** The service is reached over TLS (its cookies are Secure): answers carry Strict-Transport-Security. */
+  readonly hsts?: boolean;
+  /** What a readiness check talks to, e.g. `{ hot_store: 'memory' }`; shown by /health/ready as `kinds`. */
+  readonly readinessKinds?: Readonly<Record<string, string>>;
 }
 
 declare module 'fastify' {
@@ -50,6 +56,7 @@ declare module 'fastify' {
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const headers = securityHeaders({ hsts: options.hsts ?? false });
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
@@ -58,9 +65,30 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+    // A huge header (431) or a broken request line never reaches a route: answer a problem document too.
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, headers),
+    // A path that is not valid %-encoding (FST_ERR_BAD_URL) and the like.
+    frameworkErrors: (error, request, reply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      const code = error.code === 'FST_ERR_BAD_URL' ? 'bad_url' : 'bad_request';
+      // Answered before the route's hooks: set the headers here.
+      for (const [name, value] of headers) void reply.header(name, value);
+      void sendProblem(reply, request, {
+        type: `${problemTypeBase}${code}`,
+        title: code === 'bad_url' ? 'The request path is not valid' : 'Bad request',
+        status,
+        code,
+        detail: code === 'bad_url' ? 'the path is not valid percent-encoding' : error.message,
+      });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpServer;
 
+  const policy = createValidationPolicy();
+  app.setValidatorCompiler(({ schema, httpPart }) => policy.compile({ schema, ...(httpPart === undefined ? {} : { httpPart }) }));
+  app.addHook('onSend', (_request, reply, _payload, done) => {
+    for (const [name, value] of headers) if (!reply.hasHeader(name)) void reply.header(name, value);
+    done();
+  });
   installTracing(app);
   installErrorHandling(app);
   await app.register(swagger, {
@@ -81,7 +109,7 @@ function installTracing(app: HttpServer): void {
     const parent = extractContext(request.headers);
     request.span = tracer.startSpan(
       `HTTP ${request.method}`,
-      { kind: SpanKind.SERVER, attributes: { 'http.method': request.method, 'http.target': request.url } },
+      { kind: SpanKind.SERVER, attributes: { 'http.method': request.method, 'http.target': pathOf(request.url) } },
       parent,
     );
   });
@@ -102,7 +130,8 @@ function installTracing(app: HttpServer): void {
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: ProblemDocument): FastifyReply {
-  return reply.status(problem.status).type('application/problem+json').send({ ...problem, instance: request.url });
+  // The path only: a query string may carry a token, and a problem document gets logged and shown.
+  return reply.status(problem.status).type('application/problem+json').send({ ...problem, instance: pathOf(request.url) });
 }
 
 function installErrorHandling(app: HttpServer): void {
@@ -148,9 +177,39 @@ function installErrorHandling(app: HttpServer): void {
       title: 'Not found',
       status: 404,
       code: 'not_found',
-      detail: `No route ${request.method} ${request.url.split('?')[0] ?? ''}`,
+      detail: `No route ${request.method} ${pathOf(request.url)}`,
     }),
   );
+}
+
+/**
+ * Answers an error Node's HTTP parser raised before Fastify saw a request
+ * (a header section over the limit is 431, a malformed request 400) with a
+ * problem document and the usual headers, then closes the connection.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex, headers: readonly (readonly [string, string])[]): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const code = tooLarge ? 'headers_too_large' : 'bad_request';
+  const body = JSON.stringify({
+    type: `${problemTypeBase}${code}`,
+    title: tooLarge ? 'The request headers are too large' : 'Bad request',
+    status,
+    code,
+    detail: tooLarge ? 'the request header section is over the server limit' : 'the request could not be parsed',
+  });
+  const lines = [
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}`,
+    'Content-Type: application/problem+json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    ...headers.map(([name, value]) => `${name}: ${value}`),
+  ];
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }
 
 function clientErrorCode(error: FastifyError, status: number): string {
@@ -209,7 +268,8 @@ function installOperationalRoutes(app: HttpServer, options: HttpServerOptions): 
       checks[name] = ok ? 'ok' : 'failing';
     }
     const ready = Object.values(checks).every((state) => state === 'ok');
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
+    const kinds = options.readinessKinds;
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks, ...(kinds === undefined ? {} : { kinds }) });
   });
   app.get('/metrics', hidden, async (_request, reply) => {
     const merged = Registry.merge([processRegistry(), registry]);
