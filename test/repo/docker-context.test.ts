@@ -189,6 +189,8 @@ describe('what can enter the Docker image', () => {
       // npm ci runs the install scripts: the files they name must be there.
       for (const word of (manifest.scripts.postinstall ?? '').split(/\s+/))
         if (/^[\w.-]+\/[\w./-]+$/.test(word)) needed.push(word);
+      // patch-package (the postinstall) applies every file in patches/; without them the services refuse to start.
+      for (const name of readdirSync(join(repositoryRoot, 'patches'))) needed.push(`patches/${name}`);
       // Every migration of every service.
       for (const service of ['transactions', 'auth', 'gateway']) {
         const directory = join(repositoryRoot, 'services', service, 'src', 'migrations');
