@@ -7,8 +7,6 @@
 import { trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { pathOf } from './http-policy';
-import { serializeError } from './log-errors';
-import { pathOf } from './http-policy';
 
 export type { Logger } from 'pino';
 
@@ -54,9 +52,6 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: options.service },
       // A request is logged by its path: a query string may carry a token or a key (`?access_token=`).
       serializers: { req: serializeRequest },
-      // A request is logged by its path: a query string may carry a token or a key (`?access_token=`).
-      // Errors without the data of a failed statement (query parameters, row values): log-errors.ts.
-      serializers: { req: serializeRequest, err: serializeError },
       mixin() {
         const span = trace.getActiveSpan();
         if (span === undefined) return {};
@@ -66,25 +61,6 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     options.destination,
   );
-}
-
-interface LoggedRequest {
-  readonly method?: string;
-  readonly url?: string;
-  readonly host?: string;
-  readonly ip?: string;
-  readonly socket?: { readonly remotePort?: number } | null;
-}
-
-/** What a log line says about a request: never its query string or headers. */
-export function serializeRequest(request: LoggedRequest): Record<string, unknown> {
-  return {
-    method: request.method,
-    url: pathOf(request.url),
-    host: request.host,
-    remoteAddress: request.ip,
-    remotePort: request.socket?.remotePort,
-  };
 }
 
 interface LoggedRequest {

@@ -22,7 +22,6 @@ import { apiKeySecurityScheme, requireApiKey } from './keys/hooks';
 import { createApiKeyService, type ApiKeyService } from './keys/service';
 import { createAuthMetrics } from './metrics';
 import { createFailureLimiter, type LimitRule } from './ratelimit/service';
-import { useStrictValidation } from './strict-validator';
 
 export { ensureEmbeddedGatewayKey } from './keys/service';
 
@@ -119,7 +118,6 @@ export async function createAuthService(deps: AuthServiceDeps): Promise<AuthServ
   });
   await app.register(
     (scope: HttpServer, _options, done) => {
-      useStrictValidation(scope);
       requireApiKey(scope, keys, (reason) => metrics.apiKeyRejections.inc({ reason }));
       registerCredentialRoutes(scope, credentials);
       done();

@@ -20,7 +20,6 @@ import { createAuthClient, type AuthClient } from './clients/auth';
 import { createTransactionsClient, type TransactionsClient } from './clients/transactions';
 import type { GatewayServiceConfig } from './config';
 import { createGatewayMetrics } from './metrics';
-import { useGatewayValidation } from './http/validator';
 import { createKycService, type KycService } from './kyc/service';
 import { registerKycRoutes } from './kyc/routes';
 import { createMoneyService, type MoneyService } from './money/service';
@@ -157,7 +156,6 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
   });
   await app.register(
     (scope: HttpServer, _options, done) => {
-      useGatewayValidation(scope);
       installAccessControl(scope, {
         sessions,
         users,
