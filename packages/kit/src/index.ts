@@ -10,5 +10,6 @@ export * from './consul';
 export * from './lifecycle';
 export * from './timing';
 export * from './outbox';
+export * from './inbox';
 export * from './run-service';
 export * from './transport';
