@@ -1,9 +1,11 @@
 /**
  * Request and response bodies of the credential routes: one TypeBox schema each,
  * the validator, the TypeScript type and the OpenAPI document at once. Bodies
- * are closed (additionalProperties false) and validated without type coercion.
+ * are closed (additionalProperties false) and validated without type coercion
+ * (the kit's policy); text never contains U+0000.
  */
 import { Type } from '@sinclair/typebox';
+import { Text } from '@t50/contracts';
 import { passwordMaxLength, passwordMinLength } from './policy';
 
 /**
@@ -15,20 +17,20 @@ export const passwordInputMaxLength = 1024;
 
 const UserId = Type.String({ format: 'uuid', description: 'The user id this service assigned' });
 
-const Email = Type.String({
+const Email = Text({
   minLength: 1,
   maxLength: 320,
   description: 'An email address; surrounding spaces and letter case are ignored',
   examples: ['ada@example.com'],
 });
 
-const Password = Type.String({
+const Password = Text({
   minLength: 1,
   maxLength: passwordInputMaxLength,
   description: 'The password as the user typed it',
 });
 
-const NewPassword = Type.String({
+const NewPassword = Text({
   minLength: 1,
   maxLength: passwordInputMaxLength,
   description: `A new password: ${passwordMinLength} to ${passwordMaxLength} characters, not a common password`,

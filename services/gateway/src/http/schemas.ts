@@ -3,21 +3,22 @@
  * (additionalProperties false) and bounded.
  */
 import { Type } from '@sinclair/typebox';
+import { Text } from '@t50/contracts';
 
-export const Email = Type.String({
+export const Email = Text({
   minLength: 3,
   maxLength: 320,
   description: 'An email address; surrounding spaces and letter case are ignored',
   examples: ['ada@example.com'],
 });
 
-export const Password = Type.String({
+export const Password = Text({
   minLength: 1,
   maxLength: 1024,
   description: 'The password as the user typed it',
 });
 
-export const NewPassword = Type.String({
+export const NewPassword = Text({
   minLength: 1,
   maxLength: 1024,
   description: 'A new password: 12 to 256 characters, not a common password (the auth service decides)',

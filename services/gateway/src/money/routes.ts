@@ -110,7 +110,9 @@ export function registerMoneyRoutes(app: HttpServer, deps: { money: MoneyService
         querystring: Type.Object(
           {
             limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-            cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
+            cursor: Type.Optional(
+              Type.String({ pattern: '^[0-9]{1,18}$', description: 'nextCursor of the previous page (1 to 18 digits)' }),
+            ),
             code: Type.Optional(
               Type.Union(
                 ['deposit', 'withdrawal', 'trade', 'send', 'fee', 'reversal', 'adjustment'].map((code) =>

@@ -14,7 +14,7 @@ import {
   VoidTransferCommand,
   type RejectionCode,
 } from '@t50/contracts';
-import { HttpProblem, type Database, type HttpServer } from '@t50/kit';
+import { HttpProblem, ProblemDocumentSchema, type Database, type HttpServer } from '@t50/kit';
 import type { ItemResult } from '../ledger/engine';
 import type { StoredOutcome } from '../ledger/model';
 import { accountView, transferView } from '../ledger/events';
@@ -46,9 +46,17 @@ export function rejectionStatus(code: RejectionCode): number {
   }
 }
 
+/**
+ * A page cursor is an entry's sequence number (a PostgreSQL bigint, at most
+ * 9223372036854775807): 1 to 18 digits always fit, so a longer one is a 400
+ * here and never an out-of-range error in the database.
+ */
+export const cursorPattern = '^[0-9]{1,18}$';
+
 const hashKey = (key: string) => createHash('sha256').update(key).digest();
 
-const Problem = Type.Object({ type: Type.String(), title: Type.String(), status: Type.Integer(), code: Type.String(), detail: Type.Optional(Type.String()) });
+// The kit's problem document: with the `errors` of a 400, which a narrower schema would drop from the answer.
+const Problem = ProblemDocumentSchema;
 const security = [{ apiKey: [] }];
 
 const EntryView = Type.Object({
@@ -149,7 +157,12 @@ export function registerRoutes(app: HttpServer, deps: { db: Database; submit: Su
         params: Type.Object({ accountId: Type.String({ maxLength: 128 }) }),
         querystring: Type.Object({
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-          cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
+          cursor: Type.Optional(
+            Type.String({
+              pattern: cursorPattern,
+              description: 'nextCursor of the previous page: an entry sequence number, 1 to 18 digits',
+            }),
+          ),
           asset: Type.Optional(Type.String({ maxLength: 10 })),
           code: Type.Optional(Type.String({ maxLength: 32 })),
           from: Type.Optional(Type.String({ format: 'date-time' })),
