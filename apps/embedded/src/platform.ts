@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { createMemoryBroker, createMemoryTransport, createPgliteDatabase, type Lifecycle, type Logger } from '@t50/kit';
 import type { EmbeddedConfig } from './config';
 import { claimDataFolder, databaseDirectory, readOrCreateSecret, writeSecret } from './data-folder';
+import { prepareDatabases } from './database-template';
 import type { EmbeddedService, StartedInfo } from './services';
 
 export interface RunningService {
@@ -33,6 +34,12 @@ export async function startPlatform(deps: {
   const dataDir = resolve(config.EMBEDDED_DATA_DIR);
   const release = await claimDataFolder(dataDir);
   lifecycle.onClose('data folder', release);
+
+  // A new database is a copy of one empty cluster: one initdb, not one per service.
+  const directories = deps.services.map(({ name }) => databaseDirectory(dataDir, name));
+  const copied = await prepareDatabases(dataDir, directories);
+  if (copied.length > 0)
+    deps.loggerFor('embedded').info({ created: copied }, 'new databases copied from the empty cluster');
 
   const broker = createMemoryBroker();
   const started = new Map<string, StartedInfo>();
