@@ -8,8 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, createLogger, createPostgresDatabase } from '@t50/kit';
 import {
   createTestDatabase,
+  startExpectingFailure,
   startFakeConsul,
   startTsProcess,
+  waitForStdout,
   type ConsulCall,
   type FakeConsul,
   type StartedProcess,
@@ -66,6 +68,8 @@ void describe('main (the standalone composition root)', () => {
         assert.equal(registered.Name, 'auth');
         assert.equal(registered.Check.HTTP, `http://127.0.0.1:${registered.Port}/health/ready`);
         const base = `http://127.0.0.1:${registered.Port}`;
+        // One human line on stdout when ready, with the address it serves.
+        await waitForStdout(started, new RegExp(`^auth listening on ${base}$`, 'm'));
 
         const ready = await fetch(`${base}/health/ready`);
         assert.equal(ready.status, 200);
@@ -106,19 +110,25 @@ void describe('main (the standalone composition root)', () => {
     },
   );
 
-  void it('exits 1 with a fatal log when the database cannot be reached', { timeout: 60_000 }, async () => {
-    const started = startMain({
-      AUTH_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/t50_auth',
+  void it('with PostgreSQL on a closed port: "start failed: PostgreSQL" on stderr, no credentials, exit 1 within 30 s', { timeout: 60_000 }, async () => {
+    const failed = await startExpectingFailure(serviceRoot, 'src/main.ts', {
+      AUTH_DATABASE_URL: 'postgres://postgres:pg-secret-pw@127.0.0.1:1/t50_auth',
       PORT: '0',
     });
-    assert.equal(await started.exitCode(30_000), 1, started.output());
-    assert.match(started.output(), /"msg":"start failed"/);
+    assert.equal(failed.code, 1, failed.output);
+    assert.ok(failed.elapsedMs < 30_000, `exited after ${Math.round(failed.elapsedMs)} ms`);
+    assert.match(failed.stderr, /^auth: start failed: PostgreSQL: /m);
+    assert.match(failed.output, /"msg":"start failed"/);
+    assert.doesNotMatch(failed.stderr, /\n\s+at /, 'no stack trace');
+    assert.doesNotMatch(failed.output, /pg-secret-pw/, 'no password');
   });
 
-  void it('refuses to start on bad config, naming the key', { timeout: 60_000 }, async () => {
-    const started = startMain({ AUTH_DATABASE_URL: testDatabase.url, ARGON2_MEMORY_KIB: '4096' });
-    assert.notEqual(await started.exitCode(30_000), 0);
-    assert.match(started.output(), /ARGON2_MEMORY_KIB is invalid: expected a number from 19456/);
+  void it('refuses to start on bad config in a few lines naming the key: no stack, exit 1', { timeout: 60_000 }, async () => {
+    const failed = await startExpectingFailure(serviceRoot, 'src/main.ts', { AUTH_DATABASE_URL: testDatabase.url, ARGON2_MEMORY_KIB: '4096' });
+    assert.equal(failed.code, 1, failed.output);
+    assert.match(failed.stderr, /^auth: invalid configuration/);
+    assert.match(failed.stderr, /ARGON2_MEMORY_KIB is invalid: expected a number from 19456/);
+    assert.doesNotMatch(failed.stderr, /\n\s+at /, 'no stack trace');
   });
 });
 

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { userAccountId } from '@t50/contracts';
 import { createLogger, createPostgresDatabase, createRabbitTransport } from '@t50/kit';
-import { startTsProcess, type StartedProcess } from '@t50/kit/testing';
+import { startExpectingFailure, startTsProcess, waitForStdout, type StartedProcess } from '@t50/kit/testing';
 import { deposit, registered, uid, asMessage, useStandaloneServers } from './helpers';
 
 const serviceRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -48,6 +48,8 @@ void describe('main (the standalone ledger)', () => {
       try {
         const registered_ = await registration(started);
         const base = `http://127.0.0.1:${registered_.Port}`;
+        // One human line on stdout when ready, with the address it serves.
+        await waitForStdout(started, new RegExp(`^transactions listening on ${base}$`, 'm'));
         assert.equal((await fetch(`${base}/health/ready`)).status, 200);
 
         const user = uid('main');
@@ -122,19 +124,53 @@ void describe('main (the standalone ledger)', () => {
     },
   );
 
-  void it('exits 1 with a fatal log when PostgreSQL cannot be reached', { timeout: 60_000 }, async () => {
-    const started = startTsProcess(serviceRoot, 'src/main.ts', {
-      ...environment(),
-      TRANSACTIONS_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/t50_transactions',
+  // Each unreachable dependency: one line naming it on stderr, no stack, no credentials, exit 1 within 30 s.
+  const unreachable: { what: string; dependency: string; env: () => Record<string, string> }[] = [
+    {
+      what: 'PostgreSQL on a closed port',
+      dependency: 'PostgreSQL',
+      env: () => ({ TRANSACTIONS_DATABASE_URL: 'postgres://postgres:pg-secret-pw@127.0.0.1:1/t50_transactions' }),
+    },
+    {
+      what: 'RabbitMQ on a closed port',
+      dependency: 'RabbitMQ',
+      env: () => ({ RABBITMQ_URL: 'amqp://guest:amqp-secret-pw@127.0.0.1:1/' }),
+    },
+    {
+      what: 'an unknown RabbitMQ vhost',
+      dependency: 'RabbitMQ',
+      env: () => ({ RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672/t50-no-such-vhost' }),
+    },
+    {
+      what: 'a wrong RabbitMQ password',
+      dependency: 'RabbitMQ',
+      env: () => ({ RABBITMQ_URL: `${servers.vhost.url.replace('guest:guest@', 'guest:amqp-secret-pw@')}` }),
+    },
+  ];
+  for (const { what, dependency, env } of unreachable) {
+    void it(`with ${what}: "start failed: ${dependency}" on stderr and exit 1 within 30 s`, { timeout: 60_000 }, async () => {
+      const failed = await startExpectingFailure(serviceRoot, 'src/main.ts', { ...environment(), ...env() });
+      assert.equal(failed.code, 1, failed.output);
+      assert.ok(failed.elapsedMs < 30_000, `exited after ${Math.round(failed.elapsedMs)} ms`);
+      assert.match(failed.stderr, new RegExp(`^transactions: start failed: ${dependency}: `, 'm'));
+      assert.match(failed.output, /"msg":"start failed"/);
+      assert.doesNotMatch(failed.stderr, /\n\s+at /, 'no stack trace');
+      assert.doesNotMatch(failed.output, /secret-pw/, 'no password');
     });
-    assert.equal(await started.exitCode(30_000), 1, started.output());
-    assert.match(started.output(), /"msg":"start failed"/);
-  });
+  }
 
-  void it('refuses to start without its API keys, naming the key', { timeout: 60_000 }, async () => {
+  void it('refuses a bad configuration in a few lines naming the keys: no stack, no value, exit 1', { timeout: 60_000 }, async () => {
     const { TRANSACTIONS_API_KEYS: _omitted, ...rest } = environment();
-    const started = startTsProcess(serviceRoot, 'src/main.ts', rest);
-    assert.notEqual(await started.exitCode(30_000), 0);
-    assert.match(started.output(), /TRANSACTIONS_API_KEYS/);
+    const failed = await startExpectingFailure(serviceRoot, 'src/main.ts', {
+      ...rest,
+      TRANSACTIONS_PORT: 'port-secret-value',
+    });
+    assert.equal(failed.code, 1, failed.output);
+    assert.match(failed.stderr, /^transactions: invalid configuration/);
+    assert.match(failed.stderr, /TRANSACTIONS_API_KEYS is required/);
+    assert.match(failed.stderr, /TRANSACTIONS_PORT is invalid/);
+    assert.doesNotMatch(failed.stderr, /\n\s+at /, 'no stack trace');
+    assert.doesNotMatch(failed.output, /port-secret-value/, 'no value');
+    assert.ok(failed.stderr.split('\n').length < 10, failed.stderr);
   });
 });

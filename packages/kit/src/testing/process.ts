@@ -12,6 +12,10 @@ export interface StartedProcess {
   readonly child: ChildProcess;
   /** Everything it wrote to stdout and stderr so far. */
   output(): string;
+  /** What it wrote to stdout so far. */
+  stdout(): string;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
   /** Waits for the exit (SIGKILL after `timeoutMs`) and returns its code. */
   exitCode(timeoutMs: number): Promise<number | null>;
 }
@@ -24,11 +28,21 @@ export function startTsProcess(cwd: string, script: string, environment: Record<
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    stdout += chunk;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    stderr += chunk;
+  });
   return {
     child,
     output: () => output,
+    stdout: () => stdout,
+    stderr: () => stderr,
     async exitCode(timeoutMs) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -70,4 +84,36 @@ export async function startFakeConsul(): Promise<FakeConsul> {
     calls,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+export interface StartFailure {
+  readonly code: number | null;
+  readonly elapsedMs: number;
+  readonly stderr: string;
+  readonly output: string;
+}
+
+/** Starts `script` expecting it to fail at start; waits up to `timeoutMs` (then SIGKILL). */
+export async function startExpectingFailure(
+  cwd: string,
+  script: string,
+  environment: Record<string, string>,
+  timeoutMs = 45_000,
+): Promise<StartFailure> {
+  const started = performance.now();
+  const process_ = startTsProcess(cwd, script, environment);
+  const code = await process_.exitCode(timeoutMs);
+  return { code, elapsedMs: performance.now() - started, stderr: process_.stderr(), output: process_.output() };
+}
+
+/** Waits until `started` printed `pattern` on stdout (or exited, or `timeoutMs` passed). */
+export async function waitForStdout(started: StartedProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const match = pattern.exec(started.stdout());
+    if (match !== null) return match;
+    if (started.child.exitCode !== null || performance.now() > deadline)
+      throw new Error(`no ${String(pattern)} on stdout:\n${started.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
