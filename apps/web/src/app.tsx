@@ -67,7 +67,7 @@ function Shell() {
         Skip to content
       </a>
       <header className="topbar">
-        <Link to="/" className="brand" aria-label="Transactions50 home">
+        <Link to="/" className="brand">
           <span className="brand-mark" aria-hidden="true">
             T50
           </span>
@@ -78,8 +78,12 @@ function Shell() {
       <main id="main" ref={main} tabIndex={-1} className="page">
         <Suspense fallback={<Loading />}>
           <Routes>
-            <Route path="/login" element={signedIn ? <Navigate to="/" replace /> : <LoginPage />} />
-            <Route path="/register" element={signedIn ? <Navigate to="/" replace /> : <RegisterPage />} />
+            <Route
+              path="/login"
+              element={signedIn ? <Navigate to={fromOf(location.state)} replace /> : <LoginPage />}
+            />
+            {/* A new account continues with verification. */}
+            <Route path="/register" element={signedIn ? <Navigate to="/verify" replace /> : <RegisterPage />} />
             <Route
               path="/"
               element={
@@ -151,6 +155,12 @@ function Shell() {
       </main>
     </>
   );
+}
+
+/** Where a person was going before being asked to log in. */
+function fromOf(state: unknown): string {
+  const from = (state as { from?: unknown } | null)?.from;
+  return typeof from === 'string' && from.startsWith('/') && from !== '/login' ? from : '/';
 }
 
 function Nav() {

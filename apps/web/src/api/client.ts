@@ -43,9 +43,15 @@ const auth: Middleware = {
       request.headers.set('authorization', `Bearer ${accessToken}`);
     return request;
   },
-  onResponse({ request, response }) {
+  async onResponse({ request, response }) {
     const path = new URL(request.url).pathname;
-    if (response.status === 401 && accessToken !== undefined && !path.startsWith('/v1/auth/')) onUnauthorized?.();
+    if (response.status !== 401 || accessToken === undefined || path.startsWith('/v1/auth/')) return response;
+    // A wrong password is also 401 (invalid_credentials); only a refused token ends the session.
+    const body = (await response
+      .clone()
+      .json()
+      .catch(() => undefined)) as { code?: unknown } | undefined;
+    if (body?.code === 'unauthenticated' || body?.code === 'invalid_token') onUnauthorized?.();
     return response;
   },
 };

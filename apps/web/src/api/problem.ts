@@ -30,9 +30,17 @@ export function describe(error: unknown, status = 0): Shown {
     const fields: Record<string, string> = {};
     for (const issue of error.errors ?? []) {
       const key = fieldKey(issue.path);
-      if (key !== '' && fields[key] === undefined) fields[key] = sentence(issue.message);
+      if (key !== '' && fields[key] === undefined) fields[key] = sentence(issue.message.replace(/\bNOT\b/g, 'not'));
     }
-    const detail = typeof error.detail === 'string' && error.detail !== '' ? ` ${sentence(error.detail)}` : '';
+    if (Object.keys(fields).length > 0)
+      return {
+        code: error.code,
+        status: error.status,
+        message: `${sentence(error.title)} Check the marked fields.`,
+        fields,
+        extra: error,
+      };
+    const detail = typeof error.detail === 'string' && error.detail !== '' ? ` ${sentence(error.detail, false)}` : '';
     return {
       code: error.code,
       status: error.status,
@@ -58,10 +66,10 @@ export function describe(error: unknown, status = 0): Shown {
   };
 }
 
-function sentence(text: string): string {
+function sentence(text: string, capitalise = true): string {
   const trimmed = text.trim();
   if (trimmed === '') return trimmed;
-  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  const capital = capitalise ? trimmed.charAt(0).toUpperCase() + trimmed.slice(1) : trimmed;
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 

@@ -1,6 +1,6 @@
 import { text } from '../components/form-data';
 import { useState, type FormEvent } from 'react';
-import { Link, useLocation, useNavigate } from 'react-router';
+import { Link } from 'react-router';
 import { api } from '../api/client';
 import { describe, type Shown } from '../api/problem';
 import { Field, Notice, ProblemAlert } from '../components/ui';
@@ -8,8 +8,6 @@ import { useSession } from '../session';
 
 function useAuthForm(kind: 'login' | 'register') {
   const session = useSession();
-  const navigate = useNavigate();
-  const location = useLocation();
   const [problem, setProblem] = useState<Shown | undefined>();
   const [busy, setBusy] = useState(false);
   const [local, setLocal] = useState<Record<string, string>>({});
@@ -38,8 +36,6 @@ function useAuthForm(kind: 'login' | 'register') {
     setBusy(false);
     if (result.data !== undefined) {
       session.signedIn(result.data);
-      const from = (location.state as { from?: string } | null)?.from;
-      void navigate(kind === 'register' ? '/verify' : (from ?? '/'), { replace: true });
       return;
     }
     setProblem(describe(result.error, result.response?.status));

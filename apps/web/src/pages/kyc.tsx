@@ -47,7 +47,7 @@ export function KycPage() {
   const submissions = kyc.data.level2.slice().sort((a, b) => b.submittedAt.localeCompare(a.submittedAt));
   const latest = submissions[0];
   return (
-    <div className="stack">
+    <div className="stack narrow-wide">
       <h1>Verification</h1>
       <p className="lead">
         Your tier: <span className={`tier tier-${user.tier}`}>{tierName[user.tier]}</span>
@@ -175,7 +175,7 @@ function Level1Form() {
           type="date"
           autoComplete="bday"
           required
-          hint="You must be 18 or older."
+          hint="You need to be at least 18 years old."
           error={error('dateOfBirth')}
         />
         <Field
@@ -244,7 +244,9 @@ function uploadDocument(file: File, onProgress: (percent: number) => void): Prom
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open('POST', '/v1/kyc/documents');
-    request.setRequestHeader('content-type', file.type === '' ? 'application/octet-stream' : file.type);
+    // The gateway decides by the bytes; other types go as octet-stream so it can say what it found.
+    const accepted = ['image/jpeg', 'image/png', 'application/pdf'];
+    request.setRequestHeader('content-type', accepted.includes(file.type) ? file.type : 'application/octet-stream');
     const token = getAccessToken();
     if (token !== undefined) request.setRequestHeader('authorization', `Bearer ${token}`);
     request.upload.onprogress = (event) => {
