@@ -28,7 +28,22 @@ export const embeddedConfigSpec = {
   EMBEDDED_SEED: {
     parse: boolean,
     default: true,
-    doc: 'fill the ledger with sample users and transfers at start (idempotent: a restart adds nothing)',
+    doc: 'fill the ledger with sample users and transfers, and make the demo users (alice@example.com, bob@example.com, operator@example.com) at start (idempotent: a restart adds nothing)',
+  },
+  EMBEDDED_KYC_AUTO_APPROVE: {
+    parse: boolean,
+    default: true,
+    doc: 'a sandbox reviewer approves every KYC level 2 submission at once; false: submissions wait for an operator (e.g. the demo user operator@example.com)',
+  },
+  GATEWAY_WEB_DIR: {
+    parse: string,
+    default: 'apps/web/dist',
+    doc: 'the built web app the gateway serves at its URL (relative to the working directory); without index.html there, the API alone; empty: no web app',
+  },
+  EMBEDDED_WEB_BUILD: {
+    parse: boolean,
+    default: true,
+    doc: '`npm start` first builds the web app when apps/web/dist is missing or older than its sources (scripts/build-web.mjs reads this key)',
   },
   LOG_LEVEL: commonConfig.LOG_LEVEL,
   OTEL_EXPORTER_OTLP_ENDPOINT: commonConfig.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -36,7 +36,10 @@ function banner(platform: Platform, startMs: number): string[] {
     for (const note of service.notes)
       lines.push(`  ${service.name.padEnd(width)}  ${note.replace(platform.dataDir, shown(platform.dataDir))}`);
   }
-  lines.push(`  logs: ${shown(logPath(platform.dataDir))}`, 'Press Ctrl-C to stop.');
+  lines.push(`  logs: ${shown(logPath(platform.dataDir))}`);
+  for (const service of platform.services)
+    if (service.browserUrl !== undefined) lines.push(`Open ${service.browserUrl} in your browser`);
+  lines.push('Press Ctrl-C to stop.');
   return lines;
 }
 

@@ -16,6 +16,8 @@ export interface RunningService {
   readonly name: string;
   readonly url: string;
   readonly notes: readonly string[];
+  /** A page for people to open (the web app), when the service serves one. */
+  readonly browserUrl?: string;
 }
 
 export interface Platform {
@@ -69,7 +71,12 @@ export async function startPlatform(deps: {
     const boundPort = typeof address === 'object' && address !== null ? address.port : port;
     const url = `http://${config.EMBEDDED_HOST}:${boundPort}`;
     started.set(name, { url, keys: service.keys ?? {} });
-    running.push({ name, url, notes: service.notes ?? [] });
+    running.push({
+      name,
+      url,
+      notes: service.notes ?? [],
+      ...(service.browserPath === undefined ? {} : { browserUrl: `${url}${service.browserPath}` }),
+    });
     serviceLogger.info({ url, startMs: Math.round(performance.now() - openedAt) }, 'embedded service listening');
   }
   return { dataDir, services: running };

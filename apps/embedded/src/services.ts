@@ -45,6 +45,8 @@ export interface StartedService {
   readonly keys?: Readonly<Record<string, string>>;
   /** Lines for the start banner (where a key is, what to try). */
   readonly notes?: readonly string[];
+  /** A page for people (the web app), when the service serves one: appended to its URL ('' for the root). */
+  readonly browserPath?: string;
 }
 
 export interface EmbeddedService {

@@ -86,7 +86,9 @@ export const gatewayService: EmbeddedService = {
       if (demo.ok) {
         notes.push(`demo users (kept in ${demo.path}):`);
         for (const user of demo.users)
-          notes.push(`  ${user.email.padEnd(22)} password ${user.password}   ${user.role === 'operator' ? 'operator (reviews KYC)' : 'tier Full, with balances'}`);
+          notes.push(
+            `  ${user.email.padEnd(22)} password ${user.password}   ${user.role === 'operator' ? 'operator (reviews KYC)' : 'tier Full, with balances'}`,
+          );
       } else {
         logger.warn({ problem: demo.problem }, 'demo users not made');
         notes.push(`no demo users: ${demo.problem}`);
