@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { Connection } from 'rabbitmq-client';
 
 const run = promisify(execFile);
 
@@ -47,4 +48,88 @@ export async function createTestVhost(prefix: string): Promise<TestVhost> {
 /** Closes every connection to `vhost` from the broker's side, as a network failure would. */
 export async function closeVhostConnections(vhost: string): Promise<void> {
   await rabbitmqctl(['close_all_connections', '--vhost', vhost, 'test: simulated connection loss']);
+}
+
+/**
+ * Publishes the way another client would (plain rabbitmq-client, not this
+ * kit's transport): e.g. `application/json` without a content encoding, which
+ * the consuming client decodes itself.
+ */
+export async function publishRaw(
+  url: string,
+  message: { exchange: string; routingKey: string; body: string; contentType?: string; messageId?: string; mandatory?: boolean },
+): Promise<void> {
+  const connection = new Connection(url);
+  const publisher = connection.createPublisher({ confirm: true });
+  try {
+    await publisher.send(
+      {
+        exchange: message.exchange,
+        routingKey: message.routingKey,
+        durable: true,
+        ...(message.contentType === undefined ? {} : { contentType: message.contentType }),
+        ...(message.messageId === undefined ? {} : { messageId: message.messageId }),
+        ...(message.mandatory === undefined ? {} : { mandatory: message.mandatory }),
+      },
+      Buffer.from(message.body, 'utf8'),
+    );
+  } finally {
+    await publisher.close();
+    await connection.close();
+  }
+}
+
+/**
+ * Takes the next message of `queue` and gives it back unsettled, `times`
+ * times, as a consumer that crashes on it each time would (the broker counts
+ * each return in the message's delivery count).
+ */
+export async function returnUnsettled(url: string, queue: string, times: number): Promise<void> {
+  const connection = new Connection(url);
+  const channel = await connection.acquire();
+  try {
+    for (let returned = 0; returned < times; returned += 1) {
+      let message: Awaited<ReturnType<typeof channel.basicGet>> | undefined;
+      for (let tries = 0; message === undefined && tries < 200; tries += 1) {
+        message = await channel.basicGet({ queue });
+        if (message === undefined) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      if (message === undefined) throw new Error(`no message in ${queue} to return`);
+      channel.basicNack({ deliveryTag: message.deliveryTag, requeue: true });
+    }
+  } finally {
+    await channel.close();
+    await connection.close();
+  }
+}
+
+/** Reads (and acks) the messages of `queue` as another client sees them: headers as stored. */
+export async function readRaw(
+  url: string,
+  queue: string,
+  waitMs = 10_000,
+): Promise<{ messageId: string | undefined; headers: Record<string, unknown>; body: Buffer }[]> {
+  const connection = new Connection(url);
+  const channel = await connection.acquire();
+  const found: { messageId: string | undefined; headers: Record<string, unknown>; body: Buffer }[] = [];
+  try {
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const message = await channel.basicGet({ queue, noAck: true });
+      if (message !== undefined) {
+        const body: unknown = message.body;
+        found.push({
+          messageId: message.messageId,
+          headers: message.headers ?? {},
+          body: Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '', 'utf8'),
+        });
+        continue;
+      }
+      if (found.length > 0 || performance.now() > deadline) return found;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await channel.close();
+    await connection.close();
+  }
 }

@@ -396,7 +396,10 @@ export function checkOutcomes(outcomes: unknown, batchSize: number): asserts out
 function isOutcome(value: unknown): value is BatchOutcome {
   if (typeof value !== 'object' || value === null) return false;
   const outcome = value as { kind?: unknown; reason?: unknown };
-  return outcome.kind === 'ack' || (outcome.kind === 'dead-letter' && typeof outcome.reason === 'string');
+  return (
+    outcome.kind === 'ack' ||
+    ((outcome.kind === 'dead-letter' || outcome.kind === 'retry') && typeof outcome.reason === 'string')
+  );
 }
 
 /** How a transport settles the items of a batch (each item is one delivery). */
@@ -404,7 +407,7 @@ export interface BatchSettler<T> {
   delivery(item: T): Delivery;
   ack(item: T): void;
   deadLetter(item: T, reason: string): Promise<void>;
-  /** The retry path, for every item of a batch whose handler failed. */
+  /** The retry path: every item of a batch whose handler failed, or an item whose outcome is `retry`. */
   retry(item: T, error: Error): Promise<void>;
   /** Back to the queue unprocessed (redelivered later). */
   giveBack(item: T): void;
@@ -459,6 +462,9 @@ async function settleOutcome<T>(item: T, outcome: BatchOutcome | undefined, sett
       return;
     case 'dead-letter':
       await settler.deadLetter(item, outcome.reason);
+      return;
+    case 'retry':
+      await settler.retry(item, new Error(outcome.reason));
       return;
   }
 }

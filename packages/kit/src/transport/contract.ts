@@ -492,6 +492,55 @@ export function runTransportContract(name: string, makeTransport: TransportFacto
         }
       });
 
+      void it(
+        'retries only the delivery whose outcome says retry, and dead-letters it with that reason when its attempts are used up',
+        { timeout: caseTimeoutMs },
+        async () => {
+          try {
+            const transport = await open();
+            const queue = unique('outcome-retry');
+            await transport.declareQueue({ name: queue, maxAttempts: 3, retryDelaysMs: [50] });
+            const seen: [string, number][] = [];
+            const subscription = await transport.consumeBatch(
+              queue,
+              (batch) => {
+                seen.push(...batch.map((delivery): [string, number] => [delivery.messageId ?? '', delivery.attempt]));
+                return Promise.resolve(
+                  batch.map((delivery): BatchOutcome =>
+                    delivery.messageId === 'm2' ? { kind: 'retry', reason: 'cannot be written' } : { kind: 'ack' },
+                  ),
+                );
+              },
+              { maxMessages: 10, maxWaitMs: 50 },
+            );
+            await transport.publishMany(range(5).map((n) => jsonMessage(queue, `m${n}`, { n })));
+            const dead = await take(transport, deadLetterQueueName(queue), 1);
+            await sleep(quietMs);
+            await subscription.close();
+            assert.deepEqual(
+              dead.map((letter) => [letter.messageId, letter.headers['x-t50-death-reason'], letter.headers['x-t50-attempt']]),
+              [['m2', 'cannot be written', 3]],
+              'only the failing delivery is dead-lettered, with its own reason',
+            );
+            // The neighbours were handled once and acked; only m2 came back, twice.
+            assert.deepEqual(
+              [...seen].sort(),
+              [
+                ['m0', 1],
+                ['m1', 1],
+                ['m2', 1],
+                ['m2', 2],
+                ['m2', 3],
+                ['m3', 1],
+                ['m4', 1],
+              ],
+            );
+          } finally {
+            await closeAll();
+          }
+        },
+      );
+
       void it('retries every delivery of a batch whose handler throws', { timeout: caseTimeoutMs }, async () => {
         try {
           const transport = await open();

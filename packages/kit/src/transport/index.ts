@@ -9,3 +9,4 @@ export {
   type MemoryTransportOptions,
 } from './memory';
 export { deliveryContext, retryQueueName, transportHeader } from './common';
+export { jsonDepth, maxJsonDepth, stringifyParsedJson } from './json';

@@ -49,6 +49,7 @@ import {
   type FailurePlan,
   type ResolvedQueueSpec,
 } from './common';
+import { stringifyParsedJson } from './json';
 import {
   deadLetterQueueName,
   type BatchConsumeOptions,
@@ -129,13 +130,42 @@ export async function createRabbitTransport(options: RabbitTransportOptions): Pr
     socket: { writableHighWaterMark: socketHighWaterMarkBytes } as unknown as TcpSocketConnectOpts,
   });
   const transport = new RabbitTransport(connection, options.logger);
+  let refused: ((error: Error) => void) | undefined;
+  const onError = (error: unknown) => {
+    // A wrong password or an unknown vhost will not fix itself by retrying.
+    const code = (error as { code?: unknown }).code;
+    if (refused !== undefined && (code === 'ACCESS_REFUSED' || code === 'NOT_ALLOWED')) refused(error as Error);
+  };
+  connection.on('error', onError);
   try {
-    await connection.onConnect(connectTimeoutMs);
+    await Promise.race([
+      // disableAutoClose: this function ends a failed connection itself.
+      connection.onConnect(connectTimeoutMs, true).catch((error: unknown) => {
+        const cause = (error as { cause?: unknown }).cause;
+        throw new Error(`could not connect within ${connectTimeoutMs / 1000} s: ${connectionErrorText(cause)}`, {
+          cause: error,
+        });
+      }),
+      new Promise<never>((_, reject) => {
+        refused = (error) => reject(new Error(`connection refused: ${connectionErrorText(error)}`, { cause: error }));
+      }),
+    ]);
   } catch (error) {
-    await transport.close();
+    // Never opened: nothing to flush. A graceful close would wait for a socket
+    // that is already gone (and keep nothing alive: the process would just end).
+    connection.unsafeDestroy();
     throw error;
+  } finally {
+    refused = undefined;
+    connection.off('error', onError);
   }
   return transport;
+}
+
+/** A connection error in a few words (rabbitmq-client prefixes some with 'undefined: '). */
+function connectionErrorText(error: unknown): string {
+  if (!(error instanceof Error)) return 'no answer';
+  return error.message.replace(/^undefined: /, '');
 }
 
 class RabbitTransport implements Transport {
@@ -308,9 +338,25 @@ class RabbitTransport implements Transport {
   ): Promise<Subscription> {
     if (this.#closing !== undefined) throw new Error('transport is closed');
     const queue = known.kind === 'main' ? known.spec.name : known.name;
-    const consumer = this.#connection.createConsumer(consumerProps(known, prefetch), (message) =>
-      handle(toReceived(message)),
-    );
+    const settler = new Settler(this, known, this.#logger);
+    const consumer = this.#connection.createConsumer(consumerProps(known, prefetch), (message) => {
+      const received = toReceived(message);
+      // Returned unsettled (a consumer died or was stopped on it) almost as
+      // often as the broker allows: dead-letter it now, with a reason, instead
+      // of letting the broker drop it into the dead-letter queue without one.
+      const returned = deliveryCount(message.headers);
+      if (known.kind === 'main' && returned >= deliveryLimit - 1) {
+        return settler.apply(
+          received,
+          planDeadLetter(
+            known.spec.name,
+            received.delivery,
+            `delivery_limit: returned to the queue unsettled ${returned} times (a consumer crashed or stopped on it each time)`,
+          ),
+        );
+      }
+      return handle(received);
+    });
     const subscription = new RabbitSubscription(consumer, beforeClose, () => this.#subscriptions.delete(subscription));
     this.#subscriptions.add(subscription);
     consumer.on('error', (error: unknown) => this.#logger.warn({ err: error, queue }, 'RabbitMQ consumer error'));
@@ -565,10 +611,24 @@ function toReceived(message: AsyncMessage): Received {
 function bodyBytes(body: unknown): Buffer {
   if (Buffer.isBuffer(body)) return body;
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
-  return Buffer.from(JSON.stringify(body) ?? '', 'utf8');
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(body);
+  } catch {
+    // Nested too deep for the recursive JSON.stringify: the consumer must
+    // still see (and refuse) the body, not crash on it again and again.
+    text = stringifyParsedJson(body);
+  }
+  return Buffer.from(text ?? '', 'utf8');
 }
 
-const brokerDeathHeader = /^x-(death|first-death-|last-death-)/;
+/** How often the broker got this message back unsettled (quorum queues count it in `x-delivery-count`). */
+function deliveryCount(headers: Record<string, unknown> | undefined): number {
+  const count = headers?.['x-delivery-count'];
+  return typeof count === 'number' && Number.isInteger(count) && count > 0 ? count : 0;
+}
+
+const brokerDeathHeader = /^x-(death|first-death-|last-death-|delivery-count$)/;
 
 /**
  * Scalar headers only, without the broker's dead-lettering bookkeeping (the

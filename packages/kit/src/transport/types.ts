@@ -77,14 +77,23 @@ export class DeadLetterError extends Error {
 
 export type MessageHandler = (delivery: Delivery) => Promise<void>;
 
-/** What a batch handler decides for one delivery of its batch. */
-export type BatchOutcome = { readonly kind: 'ack' } | { readonly kind: 'dead-letter'; readonly reason: string };
+/**
+ * What a batch handler decides for one delivery of its batch: done (ack),
+ * never processable (dead-letter now, with the reason), or failed this time
+ * (retry: the retry path of that delivery alone, dead-lettered with the
+ * reason once its attempts are used up).
+ */
+export type BatchOutcome =
+  | { readonly kind: 'ack' }
+  | { readonly kind: 'dead-letter'; readonly reason: string }
+  | { readonly kind: 'retry'; readonly reason: string };
 
 /**
  * Receives up to `maxMessages` deliveries (or what arrived within `maxWaitMs`)
  * and returns one outcome per delivery, in the same order. It is never called
  * again before the previous call settled (one writer). If it throws, every
- * delivery of the batch goes through the retry path.
+ * delivery of the batch goes through the retry path; a handler that knows
+ * which deliveries failed returns `retry` for those alone.
  */
 export type BatchHandler = (batch: readonly Delivery[]) => Promise<readonly BatchOutcome[]>;
 

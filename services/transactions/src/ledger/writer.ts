@@ -8,9 +8,12 @@
  * A database error fails the whole batch, which is retried with backoff;
  * idempotency makes that safe. Connection-type failures (database down) are
  * retried for as long as the service runs; anything else is retried a few
- * times, then the batch is split in halves to isolate the item that fails,
- * and that item's caller gets the error (the broker path retries and finally
- * dead-letters it with the reason).
+ * times, then the batch is split in halves (each half in its own
+ * transaction, split again at once if it fails) to isolate the item that
+ * fails: its neighbours commit, and only that item's caller gets the error.
+ * `submitEach` reports each item's own result, so the broker path settles
+ * each delivery by its own outcome (the failing one is retried and finally
+ * dead-lettered with the reason; the others are acked).
  */
 import type { Database, Logger } from '@t50/kit';
 import { backoffDelayMs, sleep } from '@t50/kit';
@@ -41,7 +44,10 @@ interface Pending {
 }
 
 export interface LedgerWriter {
+  /** Resolves with every item's result once all are committed; rejects if any item failed. */
   submit(items: readonly WorkItem[]): Promise<ItemResult[]>;
+  /** Each item's own outcome: its result once committed, or the error that kept it from being written. */
+  submitEach(items: readonly WorkItem[]): Promise<PromiseSettledResult<ItemResult>[]>;
   /** Stops taking work once the queue is drained; waits for the batch in flight. */
   close(): Promise<void>;
 }
@@ -89,9 +95,13 @@ export function createLedgerWriter(deps: {
     return results;
   }
 
-  /** Commits `batch`, retrying; resolves or rejects every item's caller. */
-  async function commitWithRetry(batch: readonly Pending[]): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
+  /**
+   * Commits `batch`, retrying; resolves or rejects every item's caller. A half
+   * of a split batch (`split`) is split again at its first non-transient
+   * failure: the whole batch already failed that way several times.
+   */
+  async function commitWithRetry(batch: readonly Pending[], split = false): Promise<void> {
+    for (let attempt = split ? nonTransientAttempts : 1; ; attempt += 1) {
       try {
         const results = await commit(batch.map((pending) => pending.item));
         batch.forEach((pending, index) => pending.resolve(results[index]!));
@@ -107,8 +117,8 @@ export function createLedgerWriter(deps: {
           }
           // Split to find the item that fails; its neighbours still commit.
           const half = Math.ceil(batch.length / 2);
-          await commitWithRetry(batch.slice(0, half));
-          await commitWithRetry(batch.slice(half));
+          await commitWithRetry(batch.slice(0, half), true);
+          await commitWithRetry(batch.slice(half), true);
           return;
         }
         if (closed && transient) {
@@ -140,15 +150,22 @@ export function createLedgerWriter(deps: {
     });
   }
 
+  async function enqueue(items: readonly WorkItem[]): Promise<Promise<ItemResult>[]> {
+    if (closed) throw new Error('the ledger writer is closed');
+    while (queue.length >= maxQueued) await new Promise<void>((resolve) => spaceWaiters.push(resolve));
+    const promises = items.map(
+      (item) => new Promise<ItemResult>((resolve, reject) => queue.push({ item, resolve, reject })),
+    );
+    kick();
+    return promises;
+  }
+
   return {
     async submit(items) {
-      if (closed) throw new Error('the ledger writer is closed');
-      while (queue.length >= maxQueued) await new Promise<void>((resolve) => spaceWaiters.push(resolve));
-      const promises = items.map(
-        (item) => new Promise<ItemResult>((resolve, reject) => queue.push({ item, resolve, reject })),
-      );
-      kick();
-      return Promise.all(promises);
+      return Promise.all(await enqueue(items));
+    },
+    async submitEach(items) {
+      return Promise.allSettled(await enqueue(items));
     },
     async close() {
       closed = true;

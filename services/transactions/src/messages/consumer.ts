@@ -87,19 +87,34 @@ export async function startLedgerConsumer(
     async (batch: readonly Delivery[]): Promise<BatchOutcome[]> => {
       const outcomes: BatchOutcome[] = new Array<BatchOutcome>(batch.length);
       const items: WorkItem[] = [];
+      const itemIndex: number[] = [];
       batch.forEach((delivery, index) => {
         const parsed = parseMessage(
           { body: delivery.body, replyTo: delivery.replyTo, correlationId: delivery.correlationId },
           options.maxMessageBytes,
           scope.index,
         );
-        if (parsed.ok) items.push(parsed.item);
+        if (parsed.ok) {
+          items.push(parsed.item);
+          itemIndex.push(index);
+        }
         outcomes[index] = parsed.ok ? { kind: 'ack' } : { kind: 'dead-letter', reason: parsed.reason };
       });
-      // Resolves after the commit; throws (and the batch is retried) if it failed.
-      await writer.submit(items);
+      // Each delivery is settled by its own result: one message that cannot be
+      // written is retried (and finally dead-lettered) alone; its neighbours,
+      // committed, are acked.
+      const results = await writer.submitEach(items);
+      results.forEach((result, position) => {
+        if (result.status === 'rejected') outcomes[itemIndex[position]!] = { kind: 'retry', reason: failureReason(result.reason) };
+      });
       return outcomes;
     },
     { maxMessages: options.maxMessages, maxWaitMs: options.maxWaitMs },
   );
+}
+
+/** A write failure as a dead-letter reason: the error's message, never a message body. */
+function failureReason(error: unknown): string {
+  const text = error instanceof Error ? error.message || error.name : String(error);
+  return `write_failed: ${text}`.slice(0, 300);
 }

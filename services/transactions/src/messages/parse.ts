@@ -1,9 +1,10 @@
 /**
  * Turns a raw message into a work item, or says why it never can be (it is
- * then dead-lettered with that reason): too large, not JSON, no known type,
- * or not matching its type's schema.
+ * then dead-lettered with that reason): too large, nested too deep, not
+ * JSON, no known type, or not matching its type's schema.
  */
 import { domainEvents, ledgerCommands, validatorFor, type DomainEvent, type LedgerCommand } from '@t50/contracts';
+import { jsonDepth, maxJsonDepth } from '@t50/kit';
 import { commandForEvent } from '../posting/rules';
 import type { Command, WorkItem } from '../ledger/model';
 
@@ -23,6 +24,10 @@ export interface RawMessage {
 export function parseMessage(raw: RawMessage, maxBytes: number, partition = 0): Parsed {
   const size = typeof raw.body === 'string' ? Buffer.byteLength(raw.body) : raw.body.length;
   if (size > maxBytes) return { ok: false, reason: `message_too_large: ${size} bytes, the limit is ${maxBytes}` };
+  // Counted without recursion before anything walks the parsed value.
+  if (jsonDepth(raw.body) > maxJsonDepth) {
+    return { ok: false, reason: `too_deep: the body nests objects and arrays deeper than ${maxJsonDepth} levels` };
+  }
   let value: unknown;
   try {
     value = JSON.parse(typeof raw.body === 'string' ? raw.body : raw.body.toString('utf8'));

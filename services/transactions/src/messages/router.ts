@@ -19,6 +19,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  jsonDepth,
+  maxJsonDepth,
   transportHeader,
   type BatchOutcome,
   type Delivery,
@@ -45,7 +47,7 @@ function forwardedHeaders(headers: Headers): Headers {
 }
 
 function envelopeOf(body: Buffer, maxBytes: number): unknown {
-  if (body.length > maxBytes) return undefined;
+  if (body.length > maxBytes || jsonDepth(body) > maxJsonDepth) return undefined;
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch {
