@@ -4,7 +4,7 @@
  * RUN.json` run: sustained throughput, p50 and p99 latency (at half that
  * rate), and CPU per 1,000 transfers by component, against the batch size,
  * one panel each, the batch size on a log scale. On a shared machine the
- * first two move with the other agents' load; the CPU cost per transfer moves
+ * first two move with the load of whatever else runs on the machine; the CPU cost per transfer moves
  * much less, which is why it is drawn too. Plain SVG text, no dependencies.
  */
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -367,7 +367,7 @@ interface ScenarioResult {
   average_batch: number;
   average_batch_ms: number;
   cpu_ms_per_1000: CpuPerThousand;
-  /** CPU the rest of the machine (other agents, tests) used during the throughput phase, in % of all cores. */
+  /** CPU the rest of the machine (other jobs, tests) used during the throughput phase, in % of all cores. */
   other_load_pct: number;
   baseline_other_load_pct: number | null;
   rejected: number;

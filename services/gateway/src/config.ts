@@ -103,7 +103,7 @@ export const gatewayConfigSpec = {
   ACCESS_TOKEN_TTL_SECONDS: {
     parse: integer(60, 86_400),
     default: 7200,
-    doc: 'lifetime of an access token (the seed says 2 hours)',
+    doc: 'lifetime of an access token (2 hours by default)',
   },
   REFRESH_TOKEN_TTL_SECONDS: {
     parse: integer(300, 90 * 86_400),

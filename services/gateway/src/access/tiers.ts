@@ -1,5 +1,5 @@
 /**
- * Account tiers (ARCHITECTURE.md, Account tiers): Browsing, then Basic (KYC
+ * Account tiers: Browsing, then Basic (KYC
  * level 1), then Full (KYC level 2 approved). Ordered: a higher tier may do
  * everything a lower one may.
  */

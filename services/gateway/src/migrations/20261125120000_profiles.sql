@@ -1,7 +1,7 @@
 -- Profiles: one row per user of the app. The user id is the one the auth
 -- service assigned to the credential; the email is a copy (normalised: trimmed,
 -- lower case) kept so that a user can be found by email (sends) without asking
--- the auth service. Tier: what the user may do (ARCHITECTURE.md, Account tiers).
+-- the auth service. Tier: what the user may do (services/gateway/README.md).
 -- Role: 'operator' may review KYC submissions.
 create table profiles (
   user_id uuid primary key,

@@ -1,6 +1,7 @@
 /**
- * Profiles in PostgreSQL, behind one small module (the seed kept them in
- * MongoDB; ARCHITECTURE.md explains why they live here).
+ * Profiles in PostgreSQL, behind one small module (the original application
+ * kept them in MongoDB; here every service has one kind of database, so the
+ * gateway's data lives in its own PostgreSQL database).
  */
 import type { Queryable } from '@t50/kit';
 import type { Role, Tier } from '../access/tiers';
