@@ -17,3 +17,17 @@ export const envelope = <Kind extends string, Data extends TSchema>(type: Kind, 
     },
     { additionalProperties: false, $id: type, description },
   );
+
+/**
+ * A service API key made by the auth service (its keys CLI): `t50_<8 hex>_<43 base64url>`.
+ * Configuration checks a key against this at start, so a key captured with other output
+ * (a banner, a newline, quotes) stops the start instead of failing every call later.
+ */
+export const authApiKeyPattern = /^t50_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Any other service API key (the ledger's keys are chosen by whoever deploys it, e.g.
+ * `openssl rand -hex 32`): 32 to 512 characters from letters, digits and `._~+/=-`; never a space,
+ * a quote or a line break.
+ */
+export const serviceApiKeyPattern = /^[A-Za-z0-9._~+/=-]{32,512}$/;

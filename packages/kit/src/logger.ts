@@ -7,6 +7,7 @@
 import { trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { pathOf } from './http-policy';
+import { serializeError } from './log-errors';
 
 export type { Logger } from 'pino';
 
@@ -51,7 +52,8 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: redactPaths, censor: '[redacted]' },
       base: { service: options.service },
       // A request is logged by its path: a query string may carry a token or a key (`?access_token=`).
-      serializers: { req: serializeRequest },
+      // Errors without the data of a failed statement (query parameters, row values): log-errors.ts.
+      serializers: { req: serializeRequest, err: serializeError },
       mixin() {
         const span = trace.getActiveSpan();
         if (span === undefined) return {};

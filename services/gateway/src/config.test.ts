@@ -1,14 +1,16 @@
 /** The configuration fails fast, naming what is missing, and never echoes a secret. */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { ConfigError, describeConfig } from '@t50/kit';
 import { gatewayConfigSpec, loadGatewayConfig, parseSigningKey } from './config';
 
 const pem = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+/** The shape the auth service's keys CLI prints. */
+const authKey = `t50_${randomBytes(4).toString('hex')}_${randomBytes(32).toString('base64url')}`;
 const required = {
-  AUTH_API_KEY: 'a'.repeat(40),
-  TRANSACTIONS_API_KEY: 'b'.repeat(40),
+  AUTH_API_KEY: authKey,
+  TRANSACTIONS_API_KEY: randomBytes(32).toString('hex'),
   JWT_PRIVATE_KEY: pem(),
 };
 
@@ -65,4 +67,29 @@ test('short API keys are refused; every key is documented and secrets are flagge
     assert.equal((gatewayConfigSpec as Record<string, { secret?: boolean }>)[name]?.secret, true, name);
   }
   assert.ok(describeConfig(gatewayConfigSpec).some((line) => line.startsWith('JWT_PRIVATE_KEY (required)')));
+});
+
+test('API keys are checked by format at start: a key captured with npm’s banner stops the start, value never shown', () => {
+  // What `AUTH_API_KEY=$(npm run -w @t50/auth keys -- create gateway)` captured without -s.
+  const captured = `\n> @t50/auth@0.1.0 keys\n> node --import tsx src/cli/keys.ts create gateway\n\n${authKey}`;
+  for (const [name, value] of [
+    ['AUTH_API_KEY', captured],
+    ['AUTH_API_KEY', `"${authKey}"`],
+    ['AUTH_API_KEY', randomBytes(32).toString('hex')],
+    ['TRANSACTIONS_API_KEY', `${'b'.repeat(40)} ${'c'.repeat(40)}`],
+    ['TRANSACTIONS_API_KEY', `${'b'.repeat(40)}\n`.repeat(2)],
+  ] as const) {
+    assert.throws(
+      () => loadGatewayConfig({ ...required, [name]: value }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, new RegExp(`${name} is invalid: expected`));
+        assert.equal(error.message.includes(authKey.slice(13)), false, 'no part of the key is shown');
+        assert.equal(error.message.includes('b'.repeat(40)), false);
+        return true;
+      },
+    );
+  }
+  // Surrounding whitespace (a trailing newline from a file) is fine.
+  assert.equal(loadGatewayConfig({ ...required, AUTH_API_KEY: `${authKey}\n` }).AUTH_API_KEY, authKey);
 });

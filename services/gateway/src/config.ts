@@ -5,6 +5,7 @@
  * `describeConfig`.
  */
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { authApiKeyPattern, serviceApiKeyPattern } from '@t50/contracts';
 import { boolean, commonConfig, integer, loadConfig, string, url, type ConfigOf, type ConfigSpec } from '@t50/kit';
 
 /** The access tokens' signing key: an Ed25519 private key and its public half. */
@@ -35,9 +36,27 @@ export function parseSigningKey(raw: string): SigningKey {
   return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
-const apiKey = (raw: string): string => {
-  if (raw.trim().length < 32) throw new Error('expected at least 32 characters');
-  return raw.trim();
+/** The key the auth service's keys CLI printed; the error never repeats the value. */
+const authApiKey = (raw: string): string => {
+  const key = raw.trim();
+  if (!authApiKeyPattern.test(key)) {
+    throw new Error(
+      'expected one key as printed by `npm run -s -w @t50/auth keys -- create gateway`: t50_<8 hex>_<43 characters>, ' +
+        'nothing before or after it (was other output captured with it?)',
+    );
+  }
+  return key;
+};
+
+/** One of the ledger's keys; the error never repeats the value. */
+const ledgerApiKey = (raw: string): string => {
+  const key = raw.trim();
+  if (!serviceApiKeyPattern.test(key)) {
+    throw new Error(
+      'expected one key of 32 to 512 characters from letters, digits and ._~+/=- (no spaces, quotes or line breaks)',
+    );
+  }
+  return key;
 };
 
 export const gatewayConfigSpec = {
@@ -74,9 +93,9 @@ export const gatewayConfigSpec = {
   },
   AUTH_SERVICE_URL: { parse: url, default: 'http://127.0.0.1:4001', doc: 'base URL of the auth service' },
   AUTH_API_KEY: {
-    parse: apiKey,
+    parse: authApiKey,
     secret: true,
-    doc: 'the API key this service presents to the auth service (x-api-key); create one with `npm run -w @t50/auth keys -- create gateway`',
+    doc: 'the API key this service presents to the auth service (x-api-key); create one with `npm run -s -w @t50/auth keys -- create gateway` (`-s`: only the key on stdout) or `-- create gateway --out FILE`; checked for that format at start',
   },
   TRANSACTIONS_URL: {
     parse: url,
@@ -84,9 +103,9 @@ export const gatewayConfigSpec = {
     doc: 'base URL of the transactions service (ledger)',
   },
   TRANSACTIONS_API_KEY: {
-    parse: apiKey,
+    parse: ledgerApiKey,
     secret: true,
-    doc: "the API key this service presents to the ledger's HTTP API; one of the ledger's TRANSACTIONS_API_KEYS",
+    doc: "the API key this service presents to the ledger's HTTP API; one of the ledger's TRANSACTIONS_API_KEYS (32 to 512 characters from letters, digits and ._~+/=-)",
   },
   JWT_PRIVATE_KEY: {
     parse: parseSigningKey,

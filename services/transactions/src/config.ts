@@ -2,6 +2,7 @@
  * The transactions service's configuration: every key it reads, validated at
  * start. docs/configuration.md lists the same keys.
  */
+import { serviceApiKeyPattern } from '@t50/contracts';
 import { commonConfig, integer, loadConfig, oneOf, string, url, type ConfigOf } from '@t50/kit';
 
 export const transactionsConfigSpec = {
@@ -17,10 +18,13 @@ export const transactionsConfigSpec = {
   TRANSACTIONS_API_KEYS: {
     parse: (raw: string) => {
       const keys = raw.split(',').map((key) => key.trim()).filter((key) => key.length > 0);
-      if (keys.some((key) => key.length < 32)) throw new Error('each key must be at least 32 characters');
+      if (keys.some((key) => !serviceApiKeyPattern.test(key))) {
+        // Never the value: it is a secret.
+        throw new Error('expected comma-separated keys of 32 to 512 characters from letters, digits and ._~+/=- each');
+      }
       return keys;
     },
-    doc: 'comma-separated API keys of the services allowed to call the HTTP API (x-api-key header); at least 32 characters each',
+    doc: 'comma-separated API keys of the services allowed to call the HTTP API (x-api-key header); 32 to 512 characters from letters, digits and ._~+/=- each',
     secret: true,
   },
   LEDGER_QUEUE: { parse: string, default: 'ledger.inbox', doc: 'base name of the ledger queues: `<name>` with one partition, `<name>.p<k>` and `<name>.router` with several' },

@@ -1,11 +1,19 @@
 // The keys CLI as an operator runs it: a real process against a real database.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { authApiKeyPattern } from '@t50/contracts';
 import { after, before, describe, it } from 'node:test';
 import { goodPassword, startHarness, type Harness } from '../testing/harness';
 
 const serviceRoot = fileURLToPath(new URL('../..', import.meta.url));
+const repositoryRoot = fileURLToPath(new URL('../../../..', import.meta.url));
+const scratch = join(tmpdir(), `t50-keys-cli-${randomBytes(4).toString('hex')}`);
 
 let harness: Harness;
 before(async () => {
@@ -13,6 +21,7 @@ before(async () => {
 });
 after(async () => {
   await harness.close();
+  await rm(scratch, { recursive: true, force: true });
 });
 
 interface Run {
@@ -90,6 +99,50 @@ void describe('keys CLI', () => {
     const badName = await runKeys(['create', 'two words']);
     assert.equal(badName.code, 2, badName.stderr);
     assert.match(badName.stderr, /a key name is 1 to 64/);
+  });
+
+  void it('create <name> --out FILE: the key goes to a new file (mode 0600), nothing on stdout; never over a file', async () => {
+    mkdirSync(scratch, { recursive: true });
+    const file = join(scratch, 'gateway.key');
+    const run = await runKeys(['create', 'gateway-out', '--out', file]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, '');
+    const written = readFileSync(file, 'utf8').trim();
+    assert.match(written, authApiKeyPattern);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.ok(!run.stderr.includes(written.slice(13)), 'the secret is not on stderr either');
+    assert.equal((await tryKey(written, 'cli-out@example.com')).status, 201);
+
+    const taken = join(scratch, 'taken.key');
+    writeFileSync(taken, 'keep me');
+    const refused = await runKeys(['create', 'gateway-out-2', '--out', taken]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(readFileSync(taken, 'utf8'), 'keep me');
+    for (const args of [
+      ['create', 'x', '--out'],
+      ['list', '--out', file],
+    ]) {
+      assert.equal((await runKeys(args)).code, 2, args.join(' '));
+    }
+  });
+
+  void it('the README command `npm run -s -w @t50/auth keys -- create gateway` prints only the key', async () => {
+    const run = await new Promise<Run>((resolve) => {
+      execFile(
+        'npm',
+        ['run', '-s', '-w', '@t50/auth', 'keys', '--', 'create', 'gateway-npm'],
+        {
+          cwd: repositoryRoot,
+          env: { ...process.env, AUTH_DATABASE_URL: harness.testDatabase.url },
+          timeout: 120_000,
+        },
+        (error, stdout, stderr) => resolve({ code: error === null ? 0 : 1, stdout, stderr }),
+      );
+    });
+    assert.equal(run.code, 0, run.stderr);
+    // What `$(...)` captures is the key and nothing else, so it passes the gateway's AUTH_API_KEY check.
+    assert.match(run.stdout.trim(), authApiKeyPattern);
+    assert.equal((await tryKey(run.stdout.trim(), 'cli-npm@example.com')).status, 201);
   });
 
   void it('fails naming the missing database key when neither URL is set', async () => {

@@ -43,12 +43,22 @@ export function createJsonCaller(options: {
         payload = JSON.stringify(callOptions.body);
         headers['content-type'] = 'application/json';
       }
-      const response = await fetchImpl(`${base}${path}`, {
-        method,
-        headers,
-        ...(payload === undefined ? {} : { body: payload }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      let response: Response;
+      try {
+        response = await fetchImpl(`${base}${path}`, {
+          method,
+          headers,
+          ...(payload === undefined ? {} : { body: payload }),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        // fetch quotes an invalid header value in its message (an API key with a line break in it):
+        // that message would carry the key into the logs.
+        if (error instanceof TypeError && /header/i.test(error.message)) {
+          throw new Error(`${method} ${base}: a request header value is not valid (not shown)`);
+        }
+        throw error;
+      }
       const text = await response.text();
       let body: unknown;
       if (text !== '') {

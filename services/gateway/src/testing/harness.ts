@@ -106,7 +106,7 @@ async function startHarness(
   options: { sandboxKycReviewer?: boolean },
   undo: (() => Promise<unknown>)[],
 ): Promise<GatewayHarness> {
-  const logger = createLogger({ service: `test-gateway-${name}`, level: 'error' });
+  const logger = createLogger({ service: `test-gateway-${name}`, level: process.env.TEST_LOG_LEVEL ?? 'error' });
   const ledger = await startTestLedger(`gw_${name}`);
   undo.push(() => ledger.close());
   await ledger.service.app.listen({ host: '127.0.0.1', port: 0 });
@@ -324,7 +324,13 @@ async function startHarness(
 
     async restart(more = {}) {
       await harness.service.close();
-      harness.service = await start({ ...config, ...more });
+      try {
+        harness.service = await start({ ...config, ...more });
+      } catch (error) {
+        // Refused to start with that config: back on the original one, so the test can go on and close.
+        harness.service = await start(config);
+        throw error;
+      }
     },
 
     async close() {
