@@ -44,10 +44,11 @@ describe('OpenAPI at /docs', () => {
 });
 
 describe('operations', () => {
-  test('ready when PostgreSQL, Redis and RabbitMQ answer', async () => {
+  test('ready when PostgreSQL, Redis and RabbitMQ answer; the hot store is named by what it is', async () => {
     const reply = await h.call('GET', '/health/ready');
     assert.equal(reply.status, 200);
-    assert.deepEqual(reply.body?.checks, { database: 'ok', redis: 'ok', broker: 'ok' });
+    assert.deepEqual(reply.body?.checks, { database: 'ok', hot_store: 'ok', broker: 'ok' });
+    assert.deepEqual(reply.body?.kinds, { hot_store: 'redis' });
   });
 
   test('granting and revoking the operator role takes effect at the next request', async () => {

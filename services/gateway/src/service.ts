@@ -141,10 +141,14 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
     bodyLimitBytes: defaultBodyLimitBytes,
     readiness: {
       database: () => db.ping(),
-      redis: () => store.ping(),
+      // Named after what exists: Redis standalone, process memory in embedded mode.
+      hot_store: () => store.ping(),
       broker: () => transport.isReady(),
     },
+    readinessKinds: { hot_store: store.kind },
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    // Secure cookies mean the gateway is reached over TLS: browsers should keep to it.
+    hsts: config.COOKIE_SECURE,
   });
 
   const served: string[] = [];

@@ -47,6 +47,7 @@ export function createDurableRevocationStore(
   };
 
   return {
+    kind: `${inner.kind}, revocations in the database`,
     async get(key) {
       if (!key.startsWith(revocationPrefix)) return inner.get(key);
       await load();

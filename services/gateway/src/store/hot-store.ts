@@ -14,6 +14,8 @@ export interface WindowHit {
 }
 
 export interface HotStore {
+  /** What holds the data, as /health/ready names it: `redis`, `memory`. */
+  readonly kind: string;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   delete(keys: readonly string[]): Promise<void>;
@@ -40,6 +42,7 @@ return {count, ttl}
 export function createRedisStore(redis: Redis, prefix: string): HotStore {
   const full = (key: string) => `${prefix}${key}`;
   return {
+    kind: 'redis',
     async get(key) {
       const value = await redis.get(full(key));
       return value ?? undefined;

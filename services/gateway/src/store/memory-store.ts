@@ -47,6 +47,7 @@ export function createMemoryHotStore(options: { maxKeys?: number; now?: () => nu
   };
 
   return {
+    kind: 'memory',
     get: (key) => Promise.resolve(live(key)?.value),
     set(key, value, ttlSeconds) {
       put(key, value, ttlSeconds);
