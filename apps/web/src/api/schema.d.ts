@@ -4,3036 +4,2982 @@
  */
 
 export interface paths {
-  '/v1/auth/register': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Register
-     * @description Creates the credential (auth service) and a profile at tier Browsing, announces `gateway.user.registered` (the ledger opens the user's USD, EUR and ETH accounts), and signs the user in: an access token in the body, a refresh token in an httpOnly cookie. Limited per client address (429).
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /**
-             * @description An email address; surrounding spaces and letter case are ignored
-             * @example ada@example.com
-             */
-            email: string;
-            /** @description A new password: 12 to 256 characters, not a common password (the auth service decides) */
-            password: string;
-          };
+    "/v1/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** @description A JWT (EdDSA); send it as Authorization: Bearer <token> */
-              accessToken: string;
-              /** @enum {string} */
-              tokenType: 'Bearer';
-              /** @description Seconds until the access token expires */
-              expiresIn: number;
-              /** @description Hot user data: profile summary and tier */
-              user: {
-                /** Format: uuid */
-                userId: string;
-                email: string;
-                tier: 'browsing' | 'basic' | 'full';
-                role: 'user' | 'operator';
-                kyc: {
-                  level1: boolean;
-                  level2: 'none' | 'pending' | 'approved' | 'rejected';
+        get?: never;
+        put?: never;
+        /**
+         * Register
+         * @description Creates the credential (auth service) and a profile at tier Browsing, announces `gateway.user.registered` (the ledger opens the user's USD, EUR and ETH accounts), and signs the user in: an access token in the body, a refresh token in an httpOnly cookie. Limited per client address (429).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description An email address; surrounding spaces and letter case are ignored
+                         * @example ada@example.com
+                         */
+                        email: string;
+                        /** @description A new password: 12 to 256 characters, not a common password (the auth service decides) */
+                        password: string;
+                    };
                 };
-                /** Format: date-time */
-                createdAt: string;
-              };
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/auth/login': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Log in
-     * @description Limited per client address and per email (429 with Retry-After).
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /**
-             * @description An email address; surrounding spaces and letter case are ignored
-             * @example ada@example.com
-             */
-            email: string;
-            /** @description The password as the user typed it */
-            password: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** @description A JWT (EdDSA); send it as Authorization: Bearer <token> */
-              accessToken: string;
-              /** @enum {string} */
-              tokenType: 'Bearer';
-              /** @description Seconds until the access token expires */
-              expiresIn: number;
-              /** @description Hot user data: profile summary and tier */
-              user: {
-                /** Format: uuid */
-                userId: string;
-                email: string;
-                tier: 'browsing' | 'basic' | 'full';
-                role: 'user' | 'operator';
-                kyc: {
-                  level1: boolean;
-                  level2: 'none' | 'pending' | 'approved' | 'rejected';
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A JWT (EdDSA); send it as Authorization: Bearer <token> */
+                            accessToken: string;
+                            /** @enum {string} */
+                            tokenType: "Bearer";
+                            /** @description Seconds until the access token expires */
+                            expiresIn: number;
+                            /** @description Hot user data: profile summary and tier */
+                            user: {
+                                /** Format: uuid */
+                                userId: string;
+                                email: string;
+                                tier: "browsing" | "basic" | "full";
+                                role: "user" | "operator";
+                                kyc: {
+                                    level1: boolean;
+                                    level2: "none" | "pending" | "approved" | "rejected";
+                                };
+                                /** Format: date-time */
+                                createdAt: string;
+                            };
+                        };
+                    };
                 };
-                /** Format: date-time */
-                createdAt: string;
-              };
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/auth/refresh': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Get a new access token
-     * @description Uses the refresh-token cookie once and sets the next one. Presenting an already used refresh token ends the whole session (every token descended from the same login).
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** @description A JWT (EdDSA); send it as Authorization: Bearer <token> */
-              accessToken: string;
-              /** @enum {string} */
-              tokenType: 'Bearer';
-              /** @description Seconds until the access token expires */
-              expiresIn: number;
-              /** @description Hot user data: profile summary and tier */
-              user: {
-                /** Format: uuid */
-                userId: string;
-                email: string;
-                tier: 'browsing' | 'basic' | 'full';
-                role: 'user' | 'operator';
-                kyc: {
-                  level1: boolean;
-                  level2: 'none' | 'pending' | 'approved' | 'rejected';
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
-                /** Format: date-time */
-                createdAt: string;
-              };
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/auth/logout': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Log out
-     * @description Ends this session: the access token and the refresh-token family are revoked at once.
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description No content */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/auth/jwks': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** The public keys access tokens are signed with */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              keys: {
-                [key: string]: unknown;
-              }[];
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/me': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * Hot user data
-     * @description The profile summary and tier, served from Redis and refreshed whenever they change.
-     */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Hot user data: profile summary and tier */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uuid */
-              userId: string;
-              email: string;
-              tier: 'browsing' | 'basic' | 'full';
-              role: 'user' | 'operator';
-              kyc: {
-                level1: boolean;
-                level2: 'none' | 'pending' | 'approved' | 'rejected';
-              };
-              /** Format: date-time */
-              createdAt: string;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    /**
-     * Delete the account
-     * @description Needs the password. Refused (409 balance_not_zero, with the balances) while any account holds money or a hold. Ends every session.
-     */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /** @description The password as the user typed it */
-            password: string;
-          };
-        };
-      };
-      responses: {
-        /** @description No content */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
-    };
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/me/password': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    /**
-     * Change the password
-     * @description Needs the current password. Every other session of the user ends; this one stays.
-     */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /** @description The password as the user typed it */
-            currentPassword: string;
-            /** @description A new password: 12 to 256 characters, not a common password (the auth service decides) */
-            newPassword: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              sessionsEnded: number;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
-    };
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/me/email': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    /**
-     * Change the email address
-     * @description Needs the password. Every other session of the user ends; this one stays.
-     */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /** @description The password as the user typed it */
-            password: string;
-            /**
-             * @description An email address; surrounding spaces and letter case are ignored
-             * @example ada@example.com
-             */
-            email: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** @description Hot user data: profile summary and tier */
-              user: {
-                /** Format: uuid */
-                userId: string;
-                email: string;
-                tier: 'browsing' | 'basic' | 'full';
-                role: 'user' | 'operator';
-                kyc: {
-                  level1: boolean;
-                  level2: 'none' | 'pending' | 'approved' | 'rejected';
+                /** @description An RFC 9457 problem document */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
-                /** Format: date-time */
-                createdAt: string;
-              };
-              sessionsEnded: number;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
-    };
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/kyc': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * My KYC data
-     * @description The signed-in user's own KYC data and level 2 submissions (with the reason of a rejection).
-     */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              level1: {
-                firstName: string;
-                lastName: string;
-                dateOfBirth: string;
-                address: {
-                  line1: string;
-                  line2?: string;
-                  city: string;
-                  postalCode: string;
-                  /** @description ISO 3166-1 alpha-2 country code, e.g. DE */
-                  country: string;
+                /** @description An RFC 9457 problem document */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
-                phone: string;
-                submittedAt: string;
-              } | null;
-              level2: {
-                /** Format: uuid */
-                submissionId: string;
-                /** Format: uuid */
-                userId: string;
-                documentType: 'passport' | 'id_card' | 'driving_licence';
-                documentNumber: string;
-                issuingCountry: string;
-                expiryDate: string;
-                /** Format: uuid */
-                documentId: string;
-                status: 'pending' | 'approved' | 'rejected';
-                submittedAt: string;
-                reviewedAt: string | null;
-                /** @description Why an operator rejected it */
-                rejectionReason: string | null;
-              }[];
             };
-          };
         };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/kyc/level1': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * KYC level 1
-     * @description Personal details; the user must be 18 or older. A Browsing user becomes Basic at once. While a level 2 submission is pending or approved, names and date of birth cannot change (409 identity_locked); address and phone can.
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            firstName: string;
-            lastName: string;
-            /** @description YYYY-MM-DD; the user must be 18 or older */
-            dateOfBirth: string;
-            address: {
-              line1: string;
-              line2?: string;
-              city: string;
-              postalCode: string;
-              /** @description ISO 3166-1 alpha-2 country code, e.g. DE */
-              country: string;
-            };
-            /** @description E.164, e.g. +4930123456 */
-            phone: string;
-          };
+    "/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              level1: {
-                firstName: string;
-                lastName: string;
-                dateOfBirth: string;
-                address: {
-                  line1: string;
-                  line2?: string;
-                  city: string;
-                  postalCode: string;
-                  /** @description ISO 3166-1 alpha-2 country code, e.g. DE */
-                  country: string;
+        get?: never;
+        put?: never;
+        /**
+         * Log in
+         * @description Limited per client address and per email (429 with Retry-After).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description An email address; surrounding spaces and letter case are ignored
+                         * @example ada@example.com
+                         */
+                        email: string;
+                        /** @description The password as the user typed it */
+                        password: string;
+                    };
                 };
-                phone: string;
-                submittedAt: string;
-              } | null;
-              level2: {
-                /** Format: uuid */
-                submissionId: string;
-                /** Format: uuid */
-                userId: string;
-                documentType: 'passport' | 'id_card' | 'driving_licence';
-                documentNumber: string;
-                issuingCountry: string;
-                expiryDate: string;
-                /** Format: uuid */
-                documentId: string;
-                status: 'pending' | 'approved' | 'rejected';
-                submittedAt: string;
-                reviewedAt: string | null;
-                /** @description Why an operator rejected it */
-                rejectionReason: string | null;
-              }[];
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/kyc/level2': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * KYC level 2
-     * @description An identity document for review. While pending the tier stays Basic; approval makes it Full.
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            documentType: 'passport' | 'id_card' | 'driving_licence';
-            documentNumber: string;
-            /** @description ISO 3166-1 alpha-2 country code, e.g. DE */
-            issuingCountry: string;
-            /** @description A calendar date, YYYY-MM-DD */
-            expiryDate: string;
-            /**
-             * Format: uuid
-             * @description The id POST /v1/kyc/documents returned
-             */
-            documentId: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uuid */
-              submissionId: string;
-              /** Format: uuid */
-              userId: string;
-              documentType: 'passport' | 'id_card' | 'driving_licence';
-              documentNumber: string;
-              issuingCountry: string;
-              expiryDate: string;
-              /** Format: uuid */
-              documentId: string;
-              status: 'pending' | 'approved' | 'rejected';
-              submittedAt: string;
-              reviewedAt: string | null;
-              /** @description Why an operator rejected it */
-              rejectionReason: string | null;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/operator/kyc/pending': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** KYC level 2 submissions waiting for review, oldest first */
-    get: {
-      parameters: {
-        query: {
-          limit: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              submissions: {
-                /** Format: uuid */
-                submissionId: string;
-                /** Format: uuid */
-                userId: string;
-                documentType: 'passport' | 'id_card' | 'driving_licence';
-                documentNumber: string;
-                issuingCountry: string;
-                expiryDate: string;
-                /** Format: uuid */
-                documentId: string;
-                status: 'pending' | 'approved' | 'rejected';
-                submittedAt: string;
-                reviewedAt: string | null;
-                /** @description Why an operator rejected it */
-                rejectionReason: string | null;
-              }[];
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/operator/kyc/{submissionId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** One submission with the user’s level 1 data and the document’s metadata */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          submissionId: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              submission: {
-                /** Format: uuid */
-                submissionId: string;
-                /** Format: uuid */
-                userId: string;
-                documentType: 'passport' | 'id_card' | 'driving_licence';
-                documentNumber: string;
-                issuingCountry: string;
-                expiryDate: string;
-                /** Format: uuid */
-                documentId: string;
-                status: 'pending' | 'approved' | 'rejected';
-                submittedAt: string;
-                reviewedAt: string | null;
-                /** @description Why an operator rejected it */
-                rejectionReason: string | null;
-              };
-              level1: {
-                firstName: string;
-                lastName: string;
-                dateOfBirth: string;
-                address: {
-                  line1: string;
-                  line2?: string;
-                  city: string;
-                  postalCode: string;
-                  /** @description ISO 3166-1 alpha-2 country code, e.g. DE */
-                  country: string;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A JWT (EdDSA); send it as Authorization: Bearer <token> */
+                            accessToken: string;
+                            /** @enum {string} */
+                            tokenType: "Bearer";
+                            /** @description Seconds until the access token expires */
+                            expiresIn: number;
+                            /** @description Hot user data: profile summary and tier */
+                            user: {
+                                /** Format: uuid */
+                                userId: string;
+                                email: string;
+                                tier: "browsing" | "basic" | "full";
+                                role: "user" | "operator";
+                                kyc: {
+                                    level1: boolean;
+                                    level2: "none" | "pending" | "approved" | "rejected";
+                                };
+                                /** Format: date-time */
+                                createdAt: string;
+                            };
+                        };
+                    };
                 };
-                phone: string;
-                submittedAt: string;
-              } | null;
-              document: {
-                /** Format: uuid */
-                documentId: string;
-                mediaType: string;
-                sizeBytes: number;
-              };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
-          };
         };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/operator/kyc/{submissionId}/document': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a new access token
+         * @description Uses the refresh-token cookie once and sets the next one. Presenting an already used refresh token ends the whole session (every token descended from the same login).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A JWT (EdDSA); send it as Authorization: Bearer <token> */
+                            accessToken: string;
+                            /** @enum {string} */
+                            tokenType: "Bearer";
+                            /** @description Seconds until the access token expires */
+                            expiresIn: number;
+                            /** @description Hot user data: profile summary and tier */
+                            user: {
+                                /** Format: uuid */
+                                userId: string;
+                                email: string;
+                                tier: "browsing" | "basic" | "full";
+                                role: "user" | "operator";
+                                kyc: {
+                                    level1: boolean;
+                                    level2: "none" | "pending" | "approved" | "rejected";
+                                };
+                                /** Format: date-time */
+                                createdAt: string;
+                            };
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** The uploaded document of a submission */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          submissionId: string;
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The JPEG, PNG or PDF as uploaded */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': string;
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Ends this session: the access token and the refresh-token family are revoked at once.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+            requestBody?: never;
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
-          };
         };
-        /** @description An RFC 9457 problem document */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/operator/kyc/{submissionId}/approve': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/auth/jwks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public keys access tokens are signed with */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            keys: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Approve: the user becomes Full
-     * @description Never one’s own submission (403 own_submission, audited).
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          submissionId: string;
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uuid */
-              submissionId: string;
-              /** Format: uuid */
-              userId: string;
-              documentType: 'passport' | 'id_card' | 'driving_licence';
-              documentNumber: string;
-              issuingCountry: string;
-              expiryDate: string;
-              /** Format: uuid */
-              documentId: string;
-              status: 'pending' | 'approved' | 'rejected';
-              submittedAt: string;
-              reviewedAt: string | null;
-              /** @description Why an operator rejected it */
-              rejectionReason: string | null;
+        /**
+         * Hot user data
+         * @description The profile summary and tier, served from Redis and refreshed whenever they change.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+            requestBody?: never;
+            responses: {
+                /** @description Hot user data: profile summary and tier */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            userId: string;
+                            email: string;
+                            tier: "browsing" | "basic" | "full";
+                            role: "user" | "operator";
+                            kyc: {
+                                level1: boolean;
+                                level2: "none" | "pending" | "approved" | "rejected";
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
-          };
         };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+        put?: never;
+        post?: never;
+        /**
+         * Delete the account
+         * @description Needs the password. Refused (409 balance_not_zero, with the balances) while any account holds money or a hold. Ends every session.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The password as the user typed it */
+                        password: string;
+                    };
+                };
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
-          };
         };
-        /** @description An RFC 9457 problem document */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/operator/kyc/{submissionId}/reject': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change the password
+         * @description Needs the current password. Every other session of the user ends; this one stays.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The password as the user typed it */
+                        currentPassword: string;
+                        /** @description A new password: 12 to 256 characters, not a common password (the auth service decides) */
+                        newPassword: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sessionsEnded: number;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Reject, with a reason the user sees
-     * @description Never one’s own submission (403 own_submission, audited).
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          submissionId: string;
+    "/v1/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            reason: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uuid */
-              submissionId: string;
-              /** Format: uuid */
-              userId: string;
-              documentType: 'passport' | 'id_card' | 'driving_licence';
-              documentNumber: string;
-              issuingCountry: string;
-              expiryDate: string;
-              /** Format: uuid */
-              documentId: string;
-              status: 'pending' | 'approved' | 'rejected';
-              submittedAt: string;
-              reviewedAt: string | null;
-              /** @description Why an operator rejected it */
-              rejectionReason: string | null;
+        get?: never;
+        /**
+         * Change the email address
+         * @description Needs the password. Every other session of the user ends; this one stays.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The password as the user typed it */
+                        password: string;
+                        /**
+                         * @description An email address; surrounding spaces and letter case are ignored
+                         * @example ada@example.com
+                         */
+                        email: string;
+                    };
+                };
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Hot user data: profile summary and tier */
+                            user: {
+                                /** Format: uuid */
+                                userId: string;
+                                email: string;
+                                tier: "browsing" | "basic" | "full";
+                                role: "user" | "operator";
+                                kyc: {
+                                    level1: boolean;
+                                    level2: "none" | "pending" | "approved" | "rejected";
+                                };
+                                /** Format: date-time */
+                                createdAt: string;
+                            };
+                            sessionsEnded: number;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
-          };
         };
-        /** @description An RFC 9457 problem document */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/accounts': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/kyc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My KYC data
+         * @description The signed-in user's own KYC data and level 2 submissions (with the reason of a rejection).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            level1: {
+                                firstName: string;
+                                lastName: string;
+                                dateOfBirth: string;
+                                address: {
+                                    line1: string;
+                                    line2?: string;
+                                    city: string;
+                                    postalCode: string;
+                                    /** @description ISO 3166-1 alpha-2 country code, e.g. DE */
+                                    country: string;
+                                };
+                                phone: string;
+                                submittedAt: string;
+                            } | null;
+                            level2: {
+                                /** Format: uuid */
+                                submissionId: string;
+                                /** Format: uuid */
+                                userId: string;
+                                documentType: "passport" | "id_card" | "driving_licence";
+                                documentNumber: string;
+                                issuingCountry: string;
+                                expiryDate: string;
+                                /** Format: uuid */
+                                documentId: string;
+                                status: "pending" | "approved" | "rejected";
+                                submittedAt: string;
+                                reviewedAt: string | null;
+                                /** @description Why an operator rejected it */
+                                rejectionReason: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** My balances */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              balances: {
-                asset: string;
-                /** @description Posted balance, minor units */
-                balance: string;
-                /** @description Balance minus holds, minor units */
-                available: string;
-                pendingDebits: string;
-                pendingCredits: string;
-              }[];
-            };
-          };
+    "/v1/kyc/level1": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+        get?: never;
+        put?: never;
+        /**
+         * KYC level 1
+         * @description Personal details; the user must be 18 or older. A Browsing user becomes Basic at once.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        firstName: string;
+                        lastName: string;
+                        /** @description YYYY-MM-DD; the user must be 18 or older */
+                        dateOfBirth: string;
+                        address: {
+                            line1: string;
+                            line2?: string;
+                            city: string;
+                            postalCode: string;
+                            /** @description ISO 3166-1 alpha-2 country code, e.g. DE */
+                            country: string;
+                        };
+                        /** @description E.164, e.g. +4930123456 */
+                        phone: string;
+                    };
+                };
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            level1: {
+                                firstName: string;
+                                lastName: string;
+                                dateOfBirth: string;
+                                address: {
+                                    line1: string;
+                                    line2?: string;
+                                    city: string;
+                                    postalCode: string;
+                                    /** @description ISO 3166-1 alpha-2 country code, e.g. DE */
+                                    country: string;
+                                };
+                                phone: string;
+                                submittedAt: string;
+                            } | null;
+                            level2: {
+                                /** Format: uuid */
+                                submissionId: string;
+                                /** Format: uuid */
+                                userId: string;
+                                documentType: "passport" | "id_card" | "driving_licence";
+                                documentNumber: string;
+                                issuingCountry: string;
+                                expiryDate: string;
+                                /** Format: uuid */
+                                documentId: string;
+                                status: "pending" | "approved" | "rejected";
+                                submittedAt: string;
+                                reviewedAt: string | null;
+                                /** @description Why an operator rejected it */
+                                rejectionReason: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
-          };
         };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/accounts/{asset}/history': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/kyc/level2": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * KYC level 2
+         * @description An identity document for review. While pending the tier stays Basic; approval makes it Full.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        documentType: "passport" | "id_card" | "driving_licence";
+                        documentNumber: string;
+                        /** @description ISO 3166-1 alpha-2 country code, e.g. DE */
+                        issuingCountry: string;
+                        /** @description A calendar date, YYYY-MM-DD */
+                        expiryDate: string;
+                        /**
+                         * Format: uuid
+                         * @description The id POST /v1/kyc/documents returned
+                         */
+                        documentId: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            submissionId: string;
+                            /** Format: uuid */
+                            userId: string;
+                            documentType: "passport" | "id_card" | "driving_licence";
+                            documentNumber: string;
+                            issuingCountry: string;
+                            expiryDate: string;
+                            /** Format: uuid */
+                            documentId: string;
+                            status: "pending" | "approved" | "rejected";
+                            submittedAt: string;
+                            reviewedAt: string | null;
+                            /** @description Why an operator rejected it */
+                            rejectionReason: string | null;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * My history in one asset
-     * @description Newest first; pass nextCursor as cursor for the next page. Filter by transfer code and recorded time.
-     */
-    get: {
-      parameters: {
-        query: {
-          limit: number;
-          cursor?: string;
-          code?: 'deposit' | 'withdrawal' | 'trade' | 'send' | 'fee' | 'reversal' | 'adjustment';
-          from?: string;
-          to?: string;
+    "/v1/operator/kyc/pending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        header?: never;
-        path: {
-          /** @description USD and EUR in cents, ETH in wei */
-          asset: 'USD' | 'EUR' | 'ETH';
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              entries: {
-                seq: string;
-                transferId: string;
-                direction: 'in' | 'out';
-                asset: string;
-                amount: string;
-                balanceAfter: string;
-                code: string;
-                effectiveAt: string;
-                recordedAt: string;
-              }[];
-              nextCursor: string | null;
+        /** KYC level 2 submissions waiting for review, oldest first */
+        get: {
+            parameters: {
+                query: {
+                    limit: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            submissions: {
+                                /** Format: uuid */
+                                submissionId: string;
+                                /** Format: uuid */
+                                userId: string;
+                                documentType: "passport" | "id_card" | "driving_licence";
+                                documentNumber: string;
+                                issuingCountry: string;
+                                expiryDate: string;
+                                /** Format: uuid */
+                                documentId: string;
+                                status: "pending" | "approved" | "rejected";
+                                submittedAt: string;
+                                reviewedAt: string | null;
+                                /** @description Why an operator rejected it */
+                                rejectionReason: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
-          };
         };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/transfers/{transferId}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/operator/kyc/{submissionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One submission with the user’s level 1 data and the document’s metadata */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    submissionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            submission: {
+                                /** Format: uuid */
+                                submissionId: string;
+                                /** Format: uuid */
+                                userId: string;
+                                documentType: "passport" | "id_card" | "driving_licence";
+                                documentNumber: string;
+                                issuingCountry: string;
+                                expiryDate: string;
+                                /** Format: uuid */
+                                documentId: string;
+                                status: "pending" | "approved" | "rejected";
+                                submittedAt: string;
+                                reviewedAt: string | null;
+                                /** @description Why an operator rejected it */
+                                rejectionReason: string | null;
+                            };
+                            level1: {
+                                firstName: string;
+                                lastName: string;
+                                dateOfBirth: string;
+                                address: {
+                                    line1: string;
+                                    line2?: string;
+                                    city: string;
+                                    postalCode: string;
+                                    /** @description ISO 3166-1 alpha-2 country code, e.g. DE */
+                                    country: string;
+                                };
+                                phone: string;
+                                submittedAt: string;
+                            } | null;
+                            document: {
+                                /** Format: uuid */
+                                documentId: string;
+                                mediaType: string;
+                                sizeBytes: number;
+                            };
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * One of my transfers
-     * @description Only the legs that touch my accounts. Another user’s transfer is 404, as if it did not exist.
-     */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          transferId: string;
+    "/v1/operator/kyc/{submissionId}/document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              transferId: string;
-              code: string;
-              state: string;
-              effectiveAt: string;
-              recordedAt: string;
-              legs: {
-                asset: string;
-                amount: string;
-                direction: 'in' | 'out';
-              }[];
+        /** The uploaded document of a submission */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    submissionId: string;
+                };
+                cookie?: never;
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+            requestBody?: never;
+            responses: {
+                /** @description The JPEG, PNG or PDF as uploaded */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
-          };
         };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/sends': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/operator/kyc/{submissionId}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve: the user becomes Full */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    submissionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            submissionId: string;
+                            /** Format: uuid */
+                            userId: string;
+                            documentType: "passport" | "id_card" | "driving_licence";
+                            documentNumber: string;
+                            issuingCountry: string;
+                            expiryDate: string;
+                            /** Format: uuid */
+                            documentId: string;
+                            status: "pending" | "approved" | "rejected";
+                            submittedAt: string;
+                            reviewedAt: string | null;
+                            /** @description Why an operator rejected it */
+                            rejectionReason: string | null;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Send money to another user by email
-     * @description One ledger transfer from my account to theirs, in the same asset. ETH from tier Basic; USD and EUR only from tier Full (403 tier_too_low). The same rule holds for the recipient: 422 recipient_tier_too_low when their tier cannot hold the asset, and nothing moves. 422 insufficient_funds when my available balance is short. The same sendId again answers the recorded send (200, duplicate: true); the same sendId with another recipient, asset or amount is 409 conflict.
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /**
-             * @description An email address; surrounding spaces and letter case are ignored
-             * @example ada@example.com
-             */
-            toEmail: string;
-            /** @description USD and EUR in cents, ETH in wei */
-            asset: 'USD' | 'EUR' | 'ETH';
-            /**
-             * @description A positive integer in minor units (cents, wei) as a decimal string, at most 78 digits
-             * @example 1250
-             */
-            amount: string;
-            /**
-             * Format: uuid
-             * @description Your id for this send: retrying with the same id never sends twice
-             */
-            sendId?: string;
-          };
+    "/v1/operator/kyc/{submissionId}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              sendId: string;
-              transferId: string;
-              asset: string;
-              amount: string;
-              state: string;
-              recordedAt: string;
-              /** @description True when this send id was already sent: nothing moved twice, and the answer is the recorded send */
-              duplicate: boolean;
+        get?: never;
+        put?: never;
+        /** Reject, with a reason the user sees */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    submissionId: string;
+                };
+                cookie?: never;
             };
-          };
-        };
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              sendId: string;
-              transferId: string;
-              asset: string;
-              amount: string;
-              state: string;
-              recordedAt: string;
-              /** @description True when this send id was already sent: nothing moved twice, and the answer is the recorded send */
-              duplicate: boolean;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            submissionId: string;
+                            /** Format: uuid */
+                            userId: string;
+                            documentType: "passport" | "id_card" | "driving_licence";
+                            documentNumber: string;
+                            issuingCountry: string;
+                            expiryDate: string;
+                            /** Format: uuid */
+                            documentId: string;
+                            status: "pending" | "approved" | "rejected";
+                            submittedAt: string;
+                            reviewedAt: string | null;
+                            /** @description Why an operator rejected it */
+                            rejectionReason: string | null;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
-          };
         };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        422: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/kyc/documents': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/v1/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My balances */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            balances: {
+                                asset: string;
+                                /** @description Posted balance, minor units */
+                                balance: string;
+                                /** @description Balance minus holds, minor units */
+                                available: string;
+                                pendingDebits: string;
+                                pendingCredits: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    get?: never;
-    put?: never;
-    /**
-     * Upload an identity document
-     * @description The file itself as the body (Content-Type application/octet-stream, image/jpeg, image/png or application/pdf), at most 5 MiB (413 above). Only JPEG, PNG and PDF are accepted, recognised by their content (415 otherwise). Returns the document id to cite in POST /v1/kyc/level2.
-     */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uuid */
-              documentId: string;
-              mediaType: string;
-              sizeBytes: number;
-            };
-          };
+    "/v1/accounts/{asset}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        /** @description An RFC 9457 problem document */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+        /**
+         * My history in one asset
+         * @description Newest first; pass nextCursor as cursor for the next page. Filter by transfer code and recorded time.
+         */
+        get: {
+            parameters: {
+                query: {
+                    limit: number;
+                    cursor?: string;
+                    code?: "deposit" | "withdrawal" | "trade" | "send" | "fee" | "reversal" | "adjustment";
+                    from?: string;
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description USD and EUR in cents, ETH in wei */
+                    asset: "USD" | "EUR" | "ETH";
+                };
+                cookie?: never;
             };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            entries: {
+                                seq: string;
+                                transferId: string;
+                                direction: "in" | "out";
+                                asset: string;
+                                amount: string;
+                                balanceAfter: string;
+                                code: string;
+                                effectiveAt: string;
+                                recordedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
-          };
         };
-        /** @description An RFC 9457 problem document */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-        /** @description An RFC 9457 problem document */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** Format: uri */
-              type: string;
-              title: string;
-              status: number;
-              /** @description Stable machine-readable code, e.g. invalid_request */
-              code: string;
-              detail?: string;
-              instance?: string;
-              errors?: {
-                path: string;
-                message: string;
-              }[];
-            } & {
-              [key: string]: unknown;
-            };
-          };
-        };
-      };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
+    "/v1/transfers/{transferId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of my transfers
+         * @description Only the legs that touch my accounts. Another user’s transfer is 404, as if it did not exist.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    transferId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            transferId: string;
+                            code: string;
+                            state: string;
+                            effectiveAt: string;
+                            recordedAt: string;
+                            legs: {
+                                asset: string;
+                                amount: string;
+                                direction: "in" | "out";
+                            }[];
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send money to another user by email
+         * @description One ledger transfer from my account to theirs, in the same asset. ETH from tier Basic; USD and EUR only from tier Full (403 tier_too_low). 422 insufficient_funds when my available balance is short.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description An email address; surrounding spaces and letter case are ignored
+                         * @example ada@example.com
+                         */
+                        toEmail: string;
+                        /** @description USD and EUR in cents, ETH in wei */
+                        asset: "USD" | "EUR" | "ETH";
+                        /**
+                         * @description A positive integer in minor units (cents, wei) as a decimal string, at most 78 digits
+                         * @example 1250
+                         */
+                        amount: string;
+                        /**
+                         * Format: uuid
+                         * @description Your id for this send: retrying with the same id never sends twice
+                         */
+                        sendId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sendId: string;
+                            transferId: string;
+                            asset: string;
+                            amount: string;
+                            state: string;
+                            recordedAt: string;
+                            /** @description True when this send id was already sent: nothing moved twice */
+                            duplicate: boolean;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sendId: string;
+                            transferId: string;
+                            asset: string;
+                            amount: string;
+                            state: string;
+                            recordedAt: string;
+                            /** @description True when this send id was already sent: nothing moved twice */
+                            duplicate: boolean;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kyc/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an identity document
+         * @description The file itself as the body (Content-Type application/octet-stream, image/jpeg, image/png or application/pdf), at most 5 MiB (413 above). Only JPEG, PNG and PDF are accepted, recognised by their content (415 otherwise). Returns the document id to cite in POST /v1/kyc/level2.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            documentId: string;
+                            mediaType: string;
+                            sizeBytes: number;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: never;
-  responses: never;
-  parameters: never;
-  requestBodies: never;
-  headers: never;
-  pathItems: never;
+    schemas: never;
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
 }
 export type $defs = Record<string, never>;
 export type operations = Record<string, never>;

@@ -160,7 +160,7 @@ export function HistoryPage() {
                 <th scope="col" className="num">
                   Amount
                 </th>
-                <th scope="col" className="num">
+                <th scope="col" className="num hide-sm">
                   Balance after
                 </th>
                 <th scope="col">
@@ -171,13 +171,13 @@ export function HistoryPage() {
             <tbody>
               {entries.map((entry) => (
                 <tr key={entry.seq}>
-                  <td>{new Date(entry.effectiveAt).toLocaleString()}</td>
+                  <td>{when(entry.effectiveAt)}</td>
                   <td>{isKind(entry.code) ? kindName[entry.code] : entry.code}</td>
                   <td className={`num ${entry.direction === 'in' ? 'credit' : 'debit'}`}>
                     {entry.direction === 'in' ? '+' : '−'}
                     {displayAmount(entry.amount, entry.asset)}
                   </td>
-                  <td className="num">{displayAmount(entry.balanceAfter, entry.asset)}</td>
+                  <td className="num hide-sm">{displayAmount(entry.balanceAfter, entry.asset)}</td>
                   <td>
                     <Link
                       to={`/transfers/${encodeURIComponent(entry.transferId)}`}
@@ -216,6 +216,11 @@ export function HistoryPage() {
       </div>
     </div>
   );
+}
+
+/** A short local date and time, e.g. "Dec 2, 2026, 1:30 AM". */
+export function when(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 function csvCell(value: string): string {

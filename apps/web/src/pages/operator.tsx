@@ -89,14 +89,14 @@ function DocumentView({ submissionId, mediaType }: { readonly submissionId: stri
   }, [submissionId, mediaType]);
   if (problem !== undefined) return <ProblemAlert shown={problem} />;
   if (url === undefined) return <Loading label="Loading the document…" />;
+  // The page's CSP allows blob: images but no plugins or frames, so a PDF is opened or saved instead.
   if (mediaType === 'application/pdf')
     return (
-      <div className="document">
-        <object data={url} type="application/pdf" aria-label="Identity document (PDF)">
-          <a href={url} download="document.pdf">
-            Download the PDF
-          </a>
-        </object>
+      <div className="document document-file">
+        <p>The document is a PDF.</p>
+        <a className="button button-secondary" href={url} download="identity-document.pdf">
+          Download the PDF
+        </a>
       </div>
     );
   return (
