@@ -11,5 +11,6 @@ export * from './lifecycle';
 export * from './timing';
 export * from './outbox';
 export * from './inbox';
+export * from './service-client';
 export * from './run-service';
 export * from './transport';

@@ -1,10 +1,13 @@
 /**
- * The auth service's HTTP API, as the gateway uses it (services/auth/README.md).
+ * The auth service's HTTP API, as the gateway uses it (services/auth/README.md),
+ * through a client generated from auth's OpenAPI (docs/openapi/auth.json).
  * Its expected failures come back as the gateway's own failure values; anything
  * else (5xx, an unknown code, a refused API key) throws a DependencyError.
  */
+import type { paths } from '@t50/contracts/openapi/auth';
+import { createServiceClient, problemCode, serviceIsReady } from '@t50/kit';
 import { fail, GatewayError, succeed, type Result } from '../errors';
-import { createJsonCaller, DependencyError, problemCode, type JsonReply } from './http-json';
+import { DependencyError } from './dependency-error';
 
 export interface AuthClient {
   createCredential(email: string, password: string): Promise<Result<{ userId: string; email: string }>>;
@@ -25,87 +28,83 @@ export interface AuthClient {
   ping(): Promise<boolean>;
 }
 
+/** Maps the auth service's expected failures; throws for everything else. */
+function failureOf<T>(response: Response, body: unknown): Result<T> {
+  const code = problemCode(body);
+  const problem = (body ?? {}) as { reason?: unknown; detail?: unknown };
+  switch (code) {
+    case 'invalid_email':
+      return fail(GatewayError.InvalidEmail);
+    case 'weak_password':
+      return fail(GatewayError.WeakPassword, typeof problem.detail === 'string' ? problem.detail : undefined, {
+        reason: problem.reason,
+      });
+    case 'email_taken':
+      return fail(GatewayError.EmailTaken);
+    case 'invalid_credentials':
+      return fail(GatewayError.InvalidCredentials);
+    case 'credential_not_found':
+      return fail(GatewayError.UserNotFound);
+    case 'rate_limited': {
+      const seconds = Number(response.headers.get('retry-after') ?? '60');
+      return {
+        ok: false,
+        failure: { error: GatewayError.RateLimited, retryAfterSeconds: Number.isFinite(seconds) ? seconds : 60 },
+      };
+    }
+    case undefined:
+    default:
+      throw new DependencyError('auth', response.status, code ?? 'unexpected answer');
+  }
+}
+
 export function createAuthClient(options: {
   baseUrl: string;
   apiKey: string;
   timeoutMs?: number;
   fetch?: typeof fetch;
 }): AuthClient {
-  const caller = createJsonCaller(options);
+  const client = createServiceClient<paths>(options);
   const addressHeader = (clientAddress: string) => ({ 'x-client-address': clientAddress });
-
-  /** Maps the auth service's expected failures; throws for everything else. */
-  function failureOf<T>(reply: JsonReply): Result<T> {
-    const code = problemCode(reply.body);
-    const body = reply.body as { reason?: unknown; detail?: unknown };
-    switch (code) {
-      case 'invalid_email':
-        return fail(GatewayError.InvalidEmail);
-      case 'weak_password':
-        return fail(GatewayError.WeakPassword, typeof body.detail === 'string' ? body.detail : undefined, {
-          reason: body.reason,
-        });
-      case 'email_taken':
-        return fail(GatewayError.EmailTaken);
-      case 'invalid_credentials':
-        return fail(GatewayError.InvalidCredentials);
-      case 'credential_not_found':
-        return fail(GatewayError.UserNotFound);
-      case 'rate_limited': {
-        const seconds = Number(reply.headers.get('retry-after') ?? '60');
-        return {
-          ok: false,
-          failure: { error: GatewayError.RateLimited, retryAfterSeconds: Number.isFinite(seconds) ? seconds : 60 },
-        };
-      }
-      case undefined:
-      default:
-        throw new DependencyError('auth', reply.status, code ?? 'unexpected answer');
-    }
-  }
+  const userPath = (userId: string) => ({ path: { userId } });
 
   return {
     async createCredential(email, password) {
-      const reply = await caller.call('POST', '/v1/credentials', { body: { email, password } });
-      if (reply.status === 201) return succeed(reply.body as { userId: string; email: string });
-      return failureOf(reply);
+      const { data, error, response } = await client.POST('/v1/credentials', { body: { email, password } });
+      if (response.status === 201 && data !== undefined) return succeed({ userId: data.userId, email: data.email });
+      return failureOf(response, error);
     },
     async authenticate(email, password, clientAddress) {
-      const reply = await caller.call('POST', '/v1/authenticate', {
+      const { data, error, response } = await client.POST('/v1/authenticate', {
         body: { email, password },
         headers: addressHeader(clientAddress),
       });
-      if (reply.status === 200) return succeed(reply.body as { userId: string });
-      return failureOf(reply);
+      if (response.status === 200 && data !== undefined) return succeed({ userId: data.userId });
+      return failureOf(response, error);
     },
     async changePassword(userId, currentPassword, newPassword, clientAddress) {
-      const reply = await caller.call('PUT', `/v1/credentials/${encodeURIComponent(userId)}/password`, {
+      const { error, response } = await client.PUT('/v1/credentials/{userId}/password', {
+        params: userPath(userId),
         body: { currentPassword, newPassword },
         headers: addressHeader(clientAddress),
       });
-      if (reply.status === 204) return succeed(null);
-      return failureOf(reply);
+      if (response.status === 204) return succeed(null);
+      return failureOf(response, error);
     },
     async changeEmail(userId, password, email, clientAddress) {
-      const reply = await caller.call('PUT', `/v1/credentials/${encodeURIComponent(userId)}/email`, {
+      const { data, error, response } = await client.PUT('/v1/credentials/{userId}/email', {
+        params: userPath(userId),
         body: { password, email },
         headers: addressHeader(clientAddress),
       });
-      if (reply.status === 200) return succeed(reply.body as { email: string });
-      return failureOf(reply);
+      if (response.status === 200 && data !== undefined) return succeed({ email: data.email });
+      return failureOf(response, error);
     },
     async deleteCredential(userId) {
-      const reply = await caller.call('DELETE', `/v1/credentials/${encodeURIComponent(userId)}`);
-      if (reply.status === 204) return succeed(null);
-      return failureOf(reply);
+      const { error, response } = await client.DELETE('/v1/credentials/{userId}', { params: userPath(userId) });
+      if (response.status === 204) return succeed(null);
+      return failureOf(response, error);
     },
-    async ping() {
-      try {
-        const reply = await caller.call('GET', '/health/ready');
-        return reply.status === 200;
-      } catch {
-        return false;
-      }
-    },
+    ping: () => serviceIsReady(options.baseUrl, options.fetch === undefined ? {} : { fetch: options.fetch }),
   };
 }

@@ -1,33 +1,27 @@
 /**
- * The ledger's HTTP API, as the gateway uses it: a user's accounts, the entries
- * of one account, one transfer, and transfer creation (POST /v1/commands, the
- * envelope id being the idempotency key). Anything unexpected throws a
- * DependencyError.
+ * The ledger's HTTP API, as the gateway uses it, through a client generated
+ * from the ledger's OpenAPI (docs/openapi/transactions.json): a user's
+ * accounts, the entries of one account, one transfer, and transfer creation
+ * (POST /v1/commands, the envelope id being the idempotency key). Anything
+ * unexpected throws a DependencyError.
  */
-import type { AccountView, TransferRequest, TransferView } from '@t50/contracts';
-import { createJsonCaller, DependencyError, problemCode } from './http-json';
+import type { paths } from '@t50/contracts/openapi/transactions';
+import { createServiceClient, problemCode, serviceIsReady } from '@t50/kit';
+import { DependencyError } from './dependency-error';
 
-export interface EntryView {
-  readonly seq: string;
-  readonly transferId: string;
-  readonly legIndex: number;
-  readonly accountId: string;
-  readonly side: 'debit' | 'credit';
-  readonly asset: string;
-  readonly amount: string;
-  readonly balanceAfter: string;
-  readonly code: string;
-  readonly effectiveAt: string;
-  readonly recordedAt: string;
-}
+type Json<T> = T extends { content: { 'application/json': infer Body } } ? Body : never;
 
-export interface EntriesQuery {
-  readonly limit: number;
-  readonly cursor?: string | undefined;
-  readonly code?: string | undefined;
-  readonly from?: string | undefined;
-  readonly to?: string | undefined;
-}
+export type AccountView = Json<paths['/v1/owners/{ownerId}/accounts']['get']['responses'][200]>['accounts'][number];
+export type EntriesPage = Json<paths['/v1/accounts/{accountId}/entries']['get']['responses'][200]>;
+export type EntryView = EntriesPage['entries'][number];
+export type TransferView = Json<paths['/v1/transfers/{transferId}']['get']['responses'][200]>;
+type CommandBody = NonNullable<paths['/v1/commands']['post']['requestBody']>['content']['application/json'];
+/** The `data` of a ledger.transfer.create command. */
+export type TransferRequest = Extract<CommandBody, { type: 'ledger.transfer.create' }>['data'];
+export type EntriesQuery = Pick<
+  paths['/v1/accounts/{accountId}/entries']['get']['parameters']['query'],
+  'limit' | 'cursor' | 'code' | 'from' | 'to'
+>;
 
 export type CreateTransferOutcome =
   | { readonly ok: true; readonly transfer: TransferView; readonly duplicate: boolean }
@@ -40,10 +34,7 @@ export type CreateTransferOutcome =
 export interface TransactionsClient {
   accountsOf(ownerId: string): Promise<AccountView[]>;
   /** Undefined when the account does not exist. */
-  entries(
-    accountId: string,
-    query: EntriesQuery,
-  ): Promise<{ entries: EntryView[]; nextCursor: string | null } | undefined>;
+  entries(accountId: string, query: EntriesQuery): Promise<EntriesPage | undefined>;
   transfer(transferId: string): Promise<TransferView | undefined>;
   createTransfer(envelopeId: string, request: TransferRequest): Promise<CreateTransferOutcome>;
   ping(): Promise<boolean>;
@@ -55,61 +46,47 @@ export function createTransactionsClient(options: {
   timeoutMs?: number;
   fetch?: typeof fetch;
 }): TransactionsClient {
-  const caller = createJsonCaller(options);
+  const client = createServiceClient<paths>(options);
   const unexpected = (status: number, body: unknown) =>
     new DependencyError('transactions', status, problemCode(body) ?? 'unexpected answer');
   return {
     async accountsOf(ownerId) {
-      const reply = await caller.call('GET', `/v1/owners/${encodeURIComponent(ownerId)}/accounts`);
-      if (reply.status !== 200) throw unexpected(reply.status, reply.body);
-      return (reply.body as { accounts: AccountView[] }).accounts;
+      const { data, error, response } = await client.GET('/v1/owners/{ownerId}/accounts', {
+        params: { path: { ownerId } },
+      });
+      if (data === undefined) throw unexpected(response.status, error);
+      return data.accounts;
     },
     async entries(accountId, query) {
-      const search = new URLSearchParams({ limit: String(query.limit) });
-      for (const name of ['cursor', 'code', 'from', 'to'] as const) {
-        const value = query[name];
-        if (value !== undefined) search.set(name, value);
-      }
-      const reply = await caller.call(
-        'GET',
-        `/v1/accounts/${encodeURIComponent(accountId)}/entries?${search.toString()}`,
-      );
-      if (reply.status === 404) return undefined;
-      if (reply.status !== 200) throw unexpected(reply.status, reply.body);
-      return reply.body as { entries: EntryView[]; nextCursor: string | null };
+      const { data, error, response } = await client.GET('/v1/accounts/{accountId}/entries', {
+        params: { path: { accountId }, query },
+      });
+      if (response.status === 404) return undefined;
+      if (data === undefined) throw unexpected(response.status, error);
+      return data;
     },
     async transfer(transferId) {
-      const reply = await caller.call('GET', `/v1/transfers/${encodeURIComponent(transferId)}`);
-      if (reply.status === 404) return undefined;
-      if (reply.status !== 200) throw unexpected(reply.status, reply.body);
-      return reply.body as TransferView;
+      const { data, error, response } = await client.GET('/v1/transfers/{transferId}', {
+        params: { path: { transferId } },
+      });
+      if (response.status === 404) return undefined;
+      if (data === undefined) throw unexpected(response.status, error);
+      return data;
     },
     async createTransfer(envelopeId, request) {
-      const reply = await caller.call('POST', '/v1/commands', {
+      const { data, error, response } = await client.POST('/v1/commands', {
         body: { id: envelopeId, type: 'ledger.transfer.create', version: 1, data: request },
       });
-      if (reply.status === 200) {
-        const body = reply.body as { duplicate: boolean; transfer?: TransferView };
-        if (body.transfer === undefined) throw unexpected(reply.status, reply.body);
-        return { ok: true, transfer: body.transfer, duplicate: body.duplicate };
+      if (data !== undefined) {
+        if (data.transfer === undefined) throw unexpected(response.status, data);
+        return { ok: true, transfer: data.transfer, duplicate: data.duplicate };
       }
-      if (reply.status === 404 || reply.status === 409 || reply.status === 422) {
-        const detail = (reply.body as { detail?: unknown }).detail;
-        return {
-          ok: false,
-          code: problemCode(reply.body) ?? 'unknown',
-          detail: typeof detail === 'string' ? detail : '',
-        };
+      if (response.status === 404 || response.status === 409 || response.status === 422) {
+        const detail = (error as { detail?: unknown } | undefined)?.detail;
+        return { ok: false, code: problemCode(error) ?? 'unknown', detail: typeof detail === 'string' ? detail : '' };
       }
-      throw unexpected(reply.status, reply.body);
+      throw unexpected(response.status, error);
     },
-    async ping() {
-      try {
-        const reply = await caller.call('GET', '/health/ready');
-        return reply.status === 200;
-      } catch {
-        return false;
-      }
-    },
+    ping: () => serviceIsReady(options.baseUrl, options.fetch === undefined ? {} : { fetch: options.fetch }),
   };
 }
