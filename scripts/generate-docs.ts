@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
 import { authConfigSpec } from '@t50/auth';
 import { gatewayConfigSpec } from '@t50/gateway';
-import { asyncApiDocument, messageCatalog, rejectionCodes } from '@t50/contracts';
+import { asyncApiDocument, describeParties, messageCatalog, rejectionCodes } from '@t50/contracts';
 import { embeddedConfigSpec, embeddedServices, loadEmbeddedConfig } from '@t50/embedded';
 import {
   commonConfig,
@@ -151,7 +151,7 @@ function messagesMarkdown(): string {
       '',
       entry.schema.description ?? '',
       '',
-      `Exchange \`${entry.exchange}\`, routing key \`${entry.exchange === 't50.commands' ? `ledger.command.${entry.type}` : entry.type}\`; produced by ${entry.producer}; consumed by ${entry.consumer}.`,
+      `Exchange \`${entry.exchange}\`, routing key \`${entry.routingKey}\`; produced by ${describeParties(entry.producers)}; consumed by ${describeParties(entry.consumers)}.`,
       '',
       table(['field of `data`', 'type', 'required', 'meaning'], fieldRows(data, '', [])),
     ].join('\n');
@@ -163,18 +163,42 @@ function messagesMarkdown(): string {
     '',
     'Every message on the broker is an envelope `{ id, type, version, occurredAt?, data }`: `id` is chosen by the producer and is the idempotency key (the AMQP message id equals it), `type` names the schema of `data`, `version` is 1. Amounts are decimal strings in minor units (cents, wei). The same schemas validate messages at runtime; the machine-readable form is [asyncapi.json](asyncapi.json).',
     '',
+    '## Routing',
+    '',
+    'Commands go to the topic exchange `t50.commands` with the routing key `ledger.command.<type>` (for example `ledger.command.ledger.account.open`); the ledger\'s queue is bound to `ledger.command.#`. Events go to `t50.events` with their type as the routing key. With several ledger partitions (`LEDGER_PARTITIONS`), a producer that knows the partition appends `.p<k>` to the routing key; without the suffix the ledger\'s router forwards the message to its partition. A message published with `mandatory` to a routing key nothing is bound to comes back to its publisher as unroutable. Producers and consumers marked *planned* have no code yet; the table says what the code does today.',
+    '',
     '## Summary',
     '',
     table(
-      ['type', 'exchange', 'producer', 'consumer', 'what it means'],
+      ['type', 'exchange', 'routing key', 'producer', 'consumer', 'what it means'],
       messageCatalog.map((entry) => [
         `\`${entry.type}\``,
         `\`${entry.exchange}\``,
-        entry.producer,
-        entry.consumer,
+        `\`${entry.routingKey}\``,
+        describeParties(entry.producers),
+        describeParties(entry.consumers),
         entry.schema.description ?? '',
       ]),
     ),
+    '',
+    '## Dead letters',
+    '',
+    'A message the ledger can never apply is moved to the dead-letter queue of its queue (`ledger.inbox.dead`) with its body and headers, plus `x-t50-death-reason` (the reason below, then a short detail), `x-t50-original-exchange`, `x-t50-original-routing-key`, `x-t50-original-queue` and `x-t50-attempt`. Every dead letter carries a reason:',
+    '',
+    table(
+      ['reason', 'when', 'attempts'],
+      [
+        ['`message_too_large`', 'the body is larger than `LEDGER_MAX_MESSAGE_BYTES`', 'first delivery'],
+        ['`too_deep`', 'objects and arrays nested more than 64 levels deep (counted before parsing)', 'first delivery'],
+        ['`malformed_json`', 'the body is not JSON', 'first delivery'],
+        ['`unknown_type`', 'a type the ledger does not consume', 'first delivery'],
+        ['`invalid_schema`', 'the envelope or its `data` does not match the schema (the first error is named)', 'first delivery'],
+        ['`write_failed`', 'the database refused to write this message (its neighbours in the batch are written and acked)', 'after 5 attempts (retried 0.2, 1, 5 and 5 s apart)'],
+        ['`delivery_limit`', 'a consumer crashed or was stopped on the message 19 times in a row', 'the 20th delivery, before it is handled'],
+      ],
+    ),
+    '',
+    'A well-formed command the ledger refuses (no funds, unknown account) is not a dead letter: it is answered with `ledger.transfer.rejected`.',
     '',
     '## Rejection codes',
     '',

@@ -7,36 +7,90 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { domainEvents } from './events';
 import { exchanges, ledgerCommands, ledgerEvents } from './ledger';
 
+/** A service that sends or receives a message; `planned` when the code for it does not exist yet. */
+export interface CatalogParty {
+  readonly name: string;
+  readonly planned?: boolean;
+  /** A short note, e.g. which part of the service does it. */
+  readonly note?: string;
+}
+
 export interface CatalogEntry {
   readonly type: string;
   readonly exchange: string;
-  readonly producer: string;
-  readonly consumer: string;
+  /**
+   * The routing key producers use and the ledger's queue is bound to:
+   * `ledger.command.<type>` for commands on t50.commands, the type itself for
+   * events on t50.events. With several ledger partitions a producer that
+   * knows the partition appends `.p<k>`; without the suffix the ledger's
+   * router forwards the message.
+   */
+  readonly routingKey: string;
+  readonly producers: readonly CatalogParty[];
+  readonly consumers: readonly CatalogParty[];
   readonly schema: TObject;
 }
 
-const producerOf = (type: string): string => type.split('.')[0] ?? 'unknown';
+/** The routing key of a ledger command on t50.commands. */
+export const commandRoutingKey = (type: string): string => `ledger.command.${type}`;
+
+/** The services that have code for this side of a message, or that are planned to. */
+export function describeParties(parties: readonly CatalogParty[]): string {
+  if (parties.length === 0) return 'none yet';
+  return parties
+    .map((party) => {
+      const notes = [...(party.planned === true ? ['planned'] : []), ...(party.note === undefined ? [] : [party.note])];
+      return notes.length === 0 ? party.name : `${party.name} (${notes.join('; ')})`;
+    })
+    .join(', ');
+}
+
+const ledger: CatalogParty = { name: 'transactions' };
+const planned = (name: string, note?: string): CatalogParty => ({ name, planned: true, ...(note === undefined ? {} : { note }) });
+
+/** Who publishes each ledger command today (beyond any service that chooses to). */
+const commandProducers: Record<string, readonly CatalogParty[]> = {
+  'ledger.account.open': [{ name: 'any service' }],
+  'ledger.transfer.create': [{ name: 'any service' }, { name: 'transactions', note: 'the second half of a transfer between partitions' }],
+  'ledger.transfer.post': [{ name: 'any service' }],
+  'ledger.transfer.void': [{ name: 'any service' }],
+  'ledger.hold.expire': [{ name: 'transactions', note: 'its hold sweeper, with LEDGER_COMMAND_ROUTE=queue, straight to the partition queue' }],
+};
+
+/** Who publishes each domain event: only the gateway's user registration has code today. */
+const eventProducers: Record<string, readonly CatalogParty[]> = {
+  'gateway.user.registered': [{ name: 'gateway' }],
+  'gateway.send.requested': [planned('gateway', 'today only the demo data of embedded mode')],
+  'gateway.trade.executed': [planned('gateway')],
+};
+
+const producersOfEvent = (type: string): readonly CatalogParty[] =>
+  eventProducers[type] ?? [planned(type.split('.')[0] ?? 'unknown')];
 
 export const messageCatalog: readonly CatalogEntry[] = [
   ...ledgerCommands.map((schema) => ({
     type: schema.$id!,
     exchange: exchanges.commands,
-    producer: 'any service',
-    consumer: 'transactions',
+    routingKey: commandRoutingKey(schema.$id!),
+    producers: commandProducers[schema.$id!] ?? [{ name: 'any service' }],
+    consumers: [ledger],
     schema,
   })),
   ...domainEvents.map((schema) => ({
     type: schema.$id!,
     exchange: exchanges.events,
-    producer: producerOf(schema.$id!),
-    consumer: 'transactions',
+    routingKey: schema.$id!,
+    producers: producersOfEvent(schema.$id!),
+    consumers: [ledger],
     schema,
   })),
   ...ledgerEvents.map((schema) => ({
     type: schema.$id!,
     exchange: exchanges.events,
-    producer: 'transactions',
-    consumer: 'notifications, gateway, web (via gateway)',
+    routingKey: schema.$id!,
+    producers: [ledger],
+    // A command's sender can ask for its outcome with reply_to; nothing subscribes to these events yet.
+    consumers: [planned('gateway'), planned('notifications')],
     schema,
   })),
 ];
@@ -82,12 +136,21 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
     const key = entry.type.replaceAll('.', '_');
     messages[key] = { name: entry.type, title: entry.type, summary: entry.schema.description, payload: entry.schema };
     channels[key] = {
-      address: entry.type,
-      description: `exchange ${entry.exchange}, routing key ${entry.type}; produced by ${entry.producer}, consumed by ${entry.consumer}`,
+      // The AMQP routing key, on the exchange named in bindings.amqp.
+      address: entry.routingKey,
+      description: `exchange ${entry.exchange}, routing key ${entry.routingKey}; produced by ${describeParties(entry.producers)}; consumed by ${describeParties(entry.consumers)}`,
       messages: { [key]: { $ref: `#/components/messages/${key}` } },
+      bindings: {
+        amqp: {
+          is: 'routingKey',
+          exchange: { name: entry.exchange, type: 'topic', durable: true, autoDelete: false, vhost: '/' },
+          bindingVersion: '0.3.0',
+        },
+      },
     };
     operations[key] = {
-      action: entry.producer === 'transactions' ? 'send' : 'receive',
+      // From the ledger's side: it sends its events and receives everything else.
+      action: entry.producers.some((party) => party.name === 'transactions' && party.note === undefined) ? 'send' : 'receive',
       channel: { $ref: `#/channels/${key}` },
       summary: entry.schema.description,
     };
@@ -98,7 +161,7 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
       title: 'Transactions50 messages',
       version,
       description:
-        'Every message is an envelope {id, type, version, occurredAt?, data}; the AMQP message id equals id and the routing key equals type. Amounts are decimal strings in minor units.',
+        'Every message is an envelope {id, type, version, occurredAt?, data}; the AMQP message id equals id. Each channel address is the routing key on its exchange (bindings.amqp.exchange): ledger.command.<type> on t50.commands for commands, the type itself on t50.events for events. With several ledger partitions a producer may append .p<k> (the partition) to the routing key; without it the ledger routes the message itself. Amounts are decimal strings in minor units. Producers and consumers marked planned have no code yet.',
     },
     servers: { rabbitmq: { host: '127.0.0.1:5672', protocol: 'amqp' } },
     channels,

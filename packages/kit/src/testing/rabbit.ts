@@ -53,7 +53,8 @@ export async function closeVhostConnections(vhost: string): Promise<void> {
 /**
  * Publishes the way another client would (plain rabbitmq-client, not this
  * kit's transport): e.g. `application/json` without a content encoding, which
- * the consuming client decodes itself.
+ * the consuming client decodes itself. With `mandatory`, rejects when the
+ * broker returns the message as unroutable.
  */
 export async function publishRaw(
   url: string,
@@ -61,6 +62,11 @@ export async function publishRaw(
 ): Promise<void> {
   const connection = new Connection(url);
   const publisher = connection.createPublisher({ confirm: true });
+  // The broker returns a mandatory message nothing is bound to before it confirms it.
+  let returned = false;
+  publisher.on('basic.return', () => {
+    returned = true;
+  });
   try {
     await publisher.send(
       {
@@ -73,6 +79,9 @@ export async function publishRaw(
       },
       Buffer.from(message.body, 'utf8'),
     );
+    // rabbitmq-client emits the return after the confirm resolves: give it a moment.
+    if (message.mandatory === true) await new Promise((resolve) => setTimeout(resolve, 250));
+    if (returned) throw new Error(`unroutable: ${message.exchange} returned routing key ${message.routingKey}`);
   } finally {
     await publisher.close();
     await connection.close();
