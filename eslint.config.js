@@ -8,7 +8,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs', 'apps/web/scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // node:test's describe/test/it return promises the runner itself awaits.
@@ -25,7 +25,7 @@ export default tseslint.config(
   },
   {
     // Scripts, benchmarks and CLIs talk to a person on the terminal.
-    files: ['scripts/**', 'bench/**', 'test/chaos/**', '**/src/cli/**', '**/*.cli.ts'],
+    files: ['scripts/**', 'apps/*/scripts/**', 'bench/**', 'test/chaos/**', '**/src/cli/**', '**/*.cli.ts'],
     rules: { 'no-console': 'off' },
   },
   {
