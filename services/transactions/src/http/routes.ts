@@ -12,39 +12,15 @@ import {
   PostTransferCommand,
   TransferView,
   VoidTransferCommand,
-  type RejectionCode,
 } from '@t50/contracts';
 import { HttpProblem, ProblemDocumentSchema, type Database, type HttpServer } from '@t50/kit';
 import type { ItemResult } from '../ledger/engine';
 import type { StoredOutcome } from '../ledger/model';
 import { accountView, transferView } from '../ledger/events';
+import { rejectionProblem } from '../ledger/rejections';
 import { accountsOfOwner, balanceAt, entriesOf, findAccount, findTransfer } from '../ledger/reads';
 import type { Parsed } from '../messages/parse';
 import { formatReport, verifyLedger } from '../verify/verify';
-
-/** Every refusal maps to one HTTP status; the switch is exhaustive. */
-export function rejectionStatus(code: RejectionCode): number {
-  switch (code) {
-    case 'account_not_found':
-    case 'hold_not_found':
-      return 404;
-    case 'conflict':
-    case 'hold_already_posted':
-    case 'hold_already_voided':
-    case 'hold_expired':
-      return 409;
-    case 'insufficient_funds':
-    case 'asset_mismatch':
-    case 'unknown_asset':
-    case 'amount_out_of_range':
-    case 'same_account':
-    case 'post_amount_exceeds_hold':
-    case 'partial_post_of_multi_leg_hold':
-    case 'metadata_too_large':
-    case 'wrong_partition':
-      return 422;
-  }
-}
 
 /**
  * A page cursor is an entry's sequence number (a PostgreSQL bigint, at most
@@ -96,7 +72,10 @@ export type SubmitCommand = (
   | { readonly ok: true; readonly pending: string }
 >;
 
-export function registerRoutes(app: HttpServer, deps: { db: Database; submit: SubmitCommand; apiKeys: readonly string[] }): void {
+export function registerRoutes(
+  app: HttpServer,
+  deps: { db: Database; submit: SubmitCommand; apiKeys: readonly string[] },
+): void {
   const { db, submit } = deps;
   const keyHashes = deps.apiKeys.map(hashKey);
 
@@ -107,23 +86,41 @@ export function registerRoutes(app: HttpServer, deps: { db: Database; submit: Su
     // Compare against every key, in constant time, so timing reveals nothing.
     let allowed = false;
     for (const known of keyHashes) if (hash !== undefined && timingSafeEqual(known, hash)) allowed = true;
-    if (!allowed) return done(new HttpProblem(401, 'unauthorized', 'A valid API key is required', 'send it in the x-api-key header'));
+    if (!allowed)
+      return done(
+        new HttpProblem(401, 'unauthorized', 'A valid API key is required', 'send it in the x-api-key header'),
+      );
     done();
   });
 
   app.get(
     '/v1/accounts/:accountId',
-    { schema: { tags: ['accounts'], security, params: Type.Object({ accountId: Type.String({ maxLength: 128 }) }), response: { 200: AccountView, 404: Problem } } },
+    {
+      schema: {
+        tags: ['accounts'],
+        security,
+        params: Type.Object({ accountId: Type.String({ maxLength: 128 }) }),
+        response: { 200: AccountView, 404: Problem },
+      },
+    },
     async (request) => {
       const account = await findAccount(db, request.params.accountId);
-      if (account === undefined) throw new HttpProblem(404, 'account_not_found', 'Account not found', `no account ${request.params.accountId}`);
+      if (account === undefined)
+        throw new HttpProblem(404, 'account_not_found', 'Account not found', `no account ${request.params.accountId}`);
       return account;
     },
   );
 
   app.get(
     '/v1/owners/:ownerId/accounts',
-    { schema: { tags: ['accounts'], security, params: Type.Object({ ownerId: Type.String({ maxLength: 128 }) }), response: { 200: Type.Object({ accounts: Type.Array(AccountView) }) } } },
+    {
+      schema: {
+        tags: ['accounts'],
+        security,
+        params: Type.Object({ ownerId: Type.String({ maxLength: 128 }) }),
+        response: { 200: Type.Object({ accounts: Type.Array(AccountView) }) },
+      },
+    },
     async (request) => ({ accounts: await accountsOfOwner(db, request.params.ownerId) }),
   );
 
@@ -136,14 +133,28 @@ export function registerRoutes(app: HttpServer, deps: { db: Database; submit: Su
         description: 'The posted balance at a recorded time (default: now)',
         params: Type.Object({ accountId: Type.String({ maxLength: 128 }) }),
         querystring: Type.Object({ at: Type.Optional(Type.String({ format: 'date-time' })) }),
-        response: { 200: Type.Object({ accountId: Type.String(), asset: Type.String(), at: Type.String(), balance: Type.String() }), 404: Problem },
+        response: {
+          200: Type.Object({
+            accountId: Type.String(),
+            asset: Type.String(),
+            at: Type.String(),
+            balance: Type.String(),
+          }),
+          404: Problem,
+        },
       },
     },
     async (request) => {
       const account = await findAccount(db, request.params.accountId);
-      if (account === undefined) throw new HttpProblem(404, 'account_not_found', 'Account not found', `no account ${request.params.accountId}`);
+      if (account === undefined)
+        throw new HttpProblem(404, 'account_not_found', 'Account not found', `no account ${request.params.accountId}`);
       const at = request.query.at === undefined ? new Date() : new Date(request.query.at);
-      return { accountId: account.accountId, asset: account.asset, at: at.toISOString(), balance: await balanceAt(db, account.accountId, at) };
+      return {
+        accountId: account.accountId,
+        asset: account.asset,
+        at: at.toISOString(),
+        balance: await balanceAt(db, account.accountId, at),
+      };
     },
   );
 
@@ -170,15 +181,24 @@ export function registerRoutes(app: HttpServer, deps: { db: Database; submit: Su
           metadataKey: Type.Optional(Type.String({ maxLength: 64 })),
           metadataValue: Type.Optional(Type.String({ maxLength: 256 })),
         }),
-        response: { 200: Type.Object({ entries: Type.Array(EntryView), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 404: Problem },
+        response: {
+          200: Type.Object({ entries: Type.Array(EntryView), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          404: Problem,
+        },
       },
     },
     async (request) => {
       const account = await findAccount(db, request.params.accountId);
-      if (account === undefined) throw new HttpProblem(404, 'account_not_found', 'Account not found', `no account ${request.params.accountId}`);
+      if (account === undefined)
+        throw new HttpProblem(404, 'account_not_found', 'Account not found', `no account ${request.params.accountId}`);
       const q = request.query;
       if ((q.metadataKey === undefined) !== (q.metadataValue === undefined)) {
-        throw new HttpProblem(400, 'invalid_request', 'The request is not valid', 'metadataKey and metadataValue go together');
+        throw new HttpProblem(
+          400,
+          'invalid_request',
+          'The request is not valid',
+          'metadataKey and metadataValue go together',
+        );
       }
       const entries = await entriesOf(db, account.accountId, {
         limit: q.limit,
@@ -196,10 +216,23 @@ export function registerRoutes(app: HttpServer, deps: { db: Database; submit: Su
 
   app.get(
     '/v1/transfers/:transferId',
-    { schema: { tags: ['transfers'], security, params: Type.Object({ transferId: Type.String({ maxLength: 128 }) }), response: { 200: TransferView, 404: Problem } } },
+    {
+      schema: {
+        tags: ['transfers'],
+        security,
+        params: Type.Object({ transferId: Type.String({ maxLength: 128 }) }),
+        response: { 200: TransferView, 404: Problem },
+      },
+    },
     async (request) => {
       const transfer = await findTransfer(db, request.params.transferId);
-      if (transfer === undefined) throw new HttpProblem(404, 'transfer_not_found', 'Transfer not found', `no transfer ${request.params.transferId}`);
+      if (transfer === undefined)
+        throw new HttpProblem(
+          404,
+          'transfer_not_found',
+          'Transfer not found',
+          `no transfer ${request.params.transferId}`,
+        );
       return transfer;
     },
   );
@@ -261,7 +294,7 @@ async function answer(db: Database, result: ItemResult) {
         ...(result.accounts === undefined ? {} : { accounts: result.accounts.map(accountView) }),
       };
     case 'rejected':
-      throw new HttpProblem(rejectionStatus(result.code), result.code, 'The ledger refused the command', result.detail);
+      throw rejectionProblem(result.code, result.detail);
     case 'ignored':
       throw new HttpProblem(409, 'conflict', 'Nothing to do', result.detail);
     case 'redelivered':
@@ -273,7 +306,7 @@ async function answer(db: Database, result: ItemResult) {
 /** The answer for a recorded outcome (a redelivery, or a command applied through the queue). */
 async function answerStored(db: Database, stored: StoredOutcome, duplicate: boolean) {
   if (stored.status === 'rejected') {
-    throw new HttpProblem(rejectionStatus(stored.code), stored.code, 'The ledger refused the command', stored.detail);
+    throw rejectionProblem(stored.code, stored.detail);
   }
   if (stored.status === 'ignored') throw new HttpProblem(409, 'conflict', 'Nothing to do', stored.detail);
   const transfer = stored.transferId === undefined ? undefined : await findTransfer(db, stored.transferId);
