@@ -49,11 +49,13 @@ async function main(): Promise<void> {
   try {
     config = loadEmbeddedConfig();
   } catch (error) {
+    // The same short message and exit code as a standalone service: the bad keys, no value, no stack.
     if (error instanceof ConfigError) {
-      complain(`embedded mode: ${error.message}`);
-      process.exit(2);
+      complain(['embedded mode: invalid configuration; fix these environment variables:', ...error.problems.map((problem) => `  - ${problem}`)].join('\n'));
+      process.exit(1);
     }
-    throw error;
+    complain(`embedded mode: could not read the configuration: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
   }
   const dataDir = resolve(config.EMBEDDED_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
