@@ -52,18 +52,27 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description An RFC 9457 problem document */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** Format: uri */
                             type: string;
                             title: string;
                             status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
                             code: string;
                             detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -172,18 +181,27 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description An RFC 9457 problem document */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** Format: uri */
                             type: string;
                             title: string;
                             status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
                             code: string;
                             detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -209,6 +227,7 @@ export interface paths {
             parameters: {
                 query: {
                     limit: number;
+                    /** @description nextCursor of the previous page: an entry sequence number, 1 to 18 digits */
                     cursor?: string;
                     asset?: string;
                     code?: string;
@@ -249,18 +268,27 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description An RFC 9457 problem document */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** Format: uri */
                             type: string;
                             title: string;
                             status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
                             code: string;
                             detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -341,18 +369,27 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description An RFC 9457 problem document */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** Format: uri */
                             type: string;
                             title: string;
                             status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
                             code: string;
                             detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -465,78 +502,123 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description An RFC 9457 problem document */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** Format: uri */
                             type: string;
                             title: string;
                             status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
                             code: string;
                             detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description An RFC 9457 problem document */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** Format: uri */
                             type: string;
                             title: string;
                             status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
                             code: string;
                             detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description An RFC 9457 problem document */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** Format: uri */
                             type: string;
                             title: string;
                             status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
                             code: string;
                             detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description An RFC 9457 problem document */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** Format: uri */
                             type: string;
                             title: string;
                             status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
                             code: string;
                             detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description An RFC 9457 problem document */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
+                            /** Format: uri */
                             type: string;
                             title: string;
                             status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
                             code: string;
                             detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
