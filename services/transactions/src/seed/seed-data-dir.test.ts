@@ -34,7 +34,7 @@ describe('seed --data-dir through npm', () => {
     const seeded = spawnSync(npm, ['run', '--silent', '-w', '@t50/transactions', 'seed', '--', '--data-dir', folder], {
       cwd: repositoryRoot,
       encoding: 'utf8',
-      timeout: 120_000,
+      timeout: 300_000,
     });
     assert.equal(seeded.status, 0, `${seeded.stdout}\n${seeded.stderr}`);
     const expected = join(typedIn, 'data', 'transactions', 'pgdata');
