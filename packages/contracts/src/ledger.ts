@@ -168,6 +168,24 @@ export const AccountView = Type.Object({
 });
 export type AccountView = Static<typeof AccountView>;
 
+/** One entry of an account's history: one side of one leg of a posted transfer. */
+export const EntryView = Type.Object({
+  /** The entry's sequence number: the history's page cursor. */
+  seq: Type.String(),
+  transferId: Type.String(),
+  legIndex: Type.Integer(),
+  accountId: Type.String(),
+  side: Type.Union([Type.Literal('debit'), Type.Literal('credit')]),
+  asset: Type.String(),
+  amount: Type.String(),
+  /** The account's posted balance after this entry. */
+  balanceAfter: Type.String(),
+  code: Type.String(),
+  effectiveAt: Type.String(),
+  recordedAt: Type.String(),
+});
+export type EntryView = Static<typeof EntryView>;
+
 const outcomeBase = { messageId: Id, correlationId: Type.Optional(Text()) };
 
 export const TransferPostedEvent = envelope(

@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import {
   AccountView,
   CreateTransferCommand,
+  EntryView,
   OpenAccountCommand,
   PostTransferCommand,
   TransferView,
@@ -34,20 +35,6 @@ const hashKey = (key: string) => createHash('sha256').update(key).digest();
 // The kit's problem document: with the `errors` of a 400, which a narrower schema would drop from the answer.
 const Problem = ProblemDocumentSchema;
 const security = [{ apiKey: [] }];
-
-const EntryView = Type.Object({
-  seq: Type.String(),
-  transferId: Type.String(),
-  legIndex: Type.Integer(),
-  accountId: Type.String(),
-  side: Type.Union([Type.Literal('debit'), Type.Literal('credit')]),
-  asset: Type.String(),
-  amount: Type.String(),
-  balanceAfter: Type.String(),
-  code: Type.String(),
-  effectiveAt: Type.String(),
-  recordedAt: Type.String(),
-});
 
 const CommandOutcome = Type.Object({
   status: Type.Literal('applied'),
@@ -76,9 +63,15 @@ export function registerRoutes(
   app: HttpServer,
   deps: { db: Database; submit: SubmitCommand; apiKeys: readonly string[] },
 ): void {
-  const { db, submit } = deps;
-  const keyHashes = deps.apiKeys.map(hashKey);
+  requireApiKey(app, deps.apiKeys);
+  registerAccountRoutes(app, deps.db);
+  registerTransferRoutes(app, deps);
+  registerVerifyRoute(app, deps.db);
+}
 
+/** Every /v1 route needs one of the configured API keys, compared in constant time. */
+function requireApiKey(app: HttpServer, apiKeys: readonly string[]): void {
+  const keyHashes = apiKeys.map(hashKey);
   app.addHook('onRequest', (request, _reply, done) => {
     if (!request.url.startsWith('/v1/')) return done();
     const given = request.headers['x-api-key'];
@@ -92,7 +85,10 @@ export function registerRoutes(
       );
     done();
   });
+}
 
+/** An account, an owner's accounts, a balance at a time, an account's entries. */
+function registerAccountRoutes(app: HttpServer, db: Database): void {
   app.get(
     '/v1/accounts/:accountId',
     {
@@ -213,7 +209,11 @@ export function registerRoutes(
       return { entries, nextCursor: entries.length === q.limit ? entries[entries.length - 1]!.seq : null };
     },
   );
+}
 
+/** A transfer, and the command endpoint with the queue's semantics. */
+function registerTransferRoutes(app: HttpServer, deps: { db: Database; submit: SubmitCommand }): void {
+  const { db, submit } = deps;
   app.get(
     '/v1/transfers/:transferId',
     {
@@ -267,7 +267,10 @@ export function registerRoutes(
       return answer(db, submitted.result);
     },
   );
+}
 
+/** Proves the books, on demand. */
+function registerVerifyRoute(app: HttpServer, db: Database): void {
   app.get(
     '/v1/verify',
     {

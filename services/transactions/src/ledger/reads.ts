@@ -1,7 +1,7 @@
 /**
  * Read queries of the HTTP API. They read committed state only and never lock.
  */
-import type { AccountView, TransferView } from '@t50/contracts';
+import type { AccountView, EntryView, TransferView } from '@t50/contracts';
 import type { Queryable } from '@t50/kit';
 import { sleep } from '@t50/kit';
 import { accountView, transferView } from './events';
@@ -55,19 +55,6 @@ export interface EntryFilter {
   readonly metadataValue?: string | undefined;
 }
 
-export interface EntryView {
-  readonly seq: string;
-  readonly transferId: string;
-  readonly legIndex: number;
-  readonly accountId: string;
-  readonly side: 'debit' | 'credit';
-  readonly asset: string;
-  readonly amount: string;
-  readonly balanceAfter: string;
-  readonly code: string;
-  readonly effectiveAt: string;
-  readonly recordedAt: string;
-}
 
 /** An account's entries, newest first; `before` is the cursor (an entry's seq). */
 export async function entriesOf(db: Queryable, accountId: string, filter: EntryFilter): Promise<EntryView[]> {
