@@ -55,7 +55,7 @@ describe('infrastructure/docker-compose.yml', () => {
       assert.equal(service.environment?.CONSUL_HTTP_ADDR, 'http://consul:8500');
     }
     const dockerfile = readFileSync(join(infrastructure, 'Dockerfile'), 'utf8');
-    assert.match(dockerfile, /^FROM node:20/m);
+    assert.match(dockerfile, /^FROM node:24-/m, 'the current LTS');
     assert.match(dockerfile, /npm ci/);
     assert.ok(existsSync(join(infrastructure, 'Dockerfile.dockerignore')));
   });
