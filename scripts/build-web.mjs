@@ -92,7 +92,8 @@ function lock() {
 
 /** Builds when needed; true when dist is current afterwards. */
 function buildWebApp() {
-  if (process.env.EMBEDDED_WEB_BUILD === 'false') return true;
+  // Read as embedded mode reads its boolean keys (apps/embedded/src/config.ts).
+  if (['0', 'false', 'no', 'off'].includes((process.env.EMBEDDED_WEB_BUILD ?? '').trim().toLowerCase())) return true;
   if (mtimeOf(join(web, 'package.json')) < 0) return true; // no web app in this checkout
   if (webAppIsCurrent()) return true;
   if (!lock()) {
