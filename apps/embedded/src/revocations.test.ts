@@ -55,7 +55,13 @@ async function start(dataDir: string): Promise<Running> {
   }
   const gateway = /^ {2}gateway +(http:\/\/127\.0\.0\.1:\d+) /m.exec(output)?.[1];
   assert.ok(gateway !== undefined, `the banner names the gateway:\n${output}`);
-  assert.equal((await fetch(`${gateway}/health/ready`)).status, 200);
+  const ready = await fetch(`${gateway}/health/ready`);
+  assert.equal(ready.status, 200);
+  // Health names what exists: there is no Redis here, the hot store is process memory.
+  const health = (await ready.json()) as { checks: Record<string, string>; kinds?: Record<string, string> };
+  assert.equal(health.checks.redis, undefined);
+  assert.equal(health.checks.hot_store, 'ok');
+  assert.match(health.kinds?.hot_store ?? '', /^memory/);
   return { child, gateway, exited };
 }
 
