@@ -12,6 +12,8 @@ const documentName: { readonly [D in DocumentType]: string } = {
   driving_licence: 'Driving licence',
 };
 
+const statusName = { pending: 'Pending', approved: 'Approved', rejected: 'Rejected' } as const;
+
 export function ReviewQueuePage() {
   const queue = useQuery({
     queryKey: ['review-queue'],
@@ -192,7 +194,9 @@ export function ReviewPage() {
                   ['Expires', data.submission.expiryDate],
                   [
                     'Status',
-                    <span className={`status status-${data.submission.status}`}>{data.submission.status}</span>,
+                    <span className={`status status-${data.submission.status}`}>
+                      {statusName[data.submission.status]}
+                    </span>,
                   ],
                 ]}
               />
