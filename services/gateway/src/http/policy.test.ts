@@ -286,6 +286,37 @@ describe('the HTTP policy on every service', () => {
     }
   });
 
+  test("the operator's submission detail and identity-document download are not stored by caches", async () => {
+    const applicant = await h.register();
+    const level1 = await h.call('POST', '/v1/kyc/level1', {
+      token: applicant.token,
+      body: {
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        dateOfBirth: '1990-12-10',
+        address: { line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+        phone: '+442071234567',
+      },
+    });
+    assert.equal(level1.status, 200, level1.text);
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2048, 7)]);
+    const uploaded = await h.call('POST', '/v1/kyc/documents', { token: applicant.token, body: jpeg, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(uploaded.status, 201, uploaded.text);
+    const submitted = await h.call('POST', '/v1/kyc/level2', {
+      token: applicant.token,
+      body: { documentType: 'passport', documentNumber: 'P1234567', issuingCountry: 'GB', expiryDate: '2031-01-31', documentId: uploaded.body?.documentId },
+    });
+    assert.ok(submitted.status < 300, submitted.text);
+    const pending = await h.call('GET', '/v1/operator/kyc/pending', { token: user.token });
+    const submission = JSON.stringify(pending.body).match(/"submissionId":"([0-9a-f-]{36})"/)?.[1];
+    assert.ok(submission !== undefined, pending.text);
+    for (const url of [`/v1/operator/kyc/${submission}`, `/v1/operator/kyc/${submission}/document`]) {
+      const answer = await h.call('GET', url, { token: user.token });
+      assert.equal(answer.status, 200, `${url}: ${answer.text.slice(0, 200)}`);
+      for (const [name, value] of Object.entries(securityHeaders)) assert.equal(answer.headers[name], value, `${url}: ${name}`);
+    }
+  });
+
   test('a header section over the limit (431) and a bad %-encoding (400) are problem documents on every service', async () => {
     const ports = { gateway: gatewayPort, auth: portOf(h.config.AUTH_SERVICE_URL), transactions: portOf(h.config.TRANSACTIONS_URL) };
     for (const [name, port] of Object.entries(ports)) {
