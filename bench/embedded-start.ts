@@ -11,7 +11,7 @@
  * and the medians. Runs one start at a time; kills what it started.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +36,29 @@ const args = words.slice(1);
 
 interface Measured {
   readonly readyMs: number;
+  /** CPU seconds the start used (every process of its group, with reaped children): steadier than the wall clock on a busy machine. */
+  readonly cpuS: number;
   readonly rssMb: number;
   readonly peakMb: number;
+}
+
+/** User + system CPU of every process in the group `group`, in seconds (Linux clock ticks, 100 per second). */
+function groupCpu(group: number): number {
+  let ticks = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after the command's closing parenthesis: state ppid pgrp ...; utime is the 14th field of the line.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) !== group) continue;
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return ticks / 100;
 }
 
 function memory(pid: number): { rssMb: number; peakMb: number } {
@@ -70,7 +91,7 @@ async function once(dataDir: string): Promise<Measured> {
       if (ready.status !== 200) throw new Error(`${match[1]} answered ${ready.status}`);
     }
     const readyMs = performance.now() - startedAt;
-    return { readyMs, ...memory(child.pid!) };
+    return { readyMs, cpuS: groupCpu(child.pid!), ...memory(child.pid!) };
   } finally {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
@@ -84,7 +105,7 @@ async function once(dataDir: string): Promise<Measured> {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const show = (label: string, m: Measured) =>
   console.log(
-    `${label.padEnd(15)} ready ${(m.readyMs / 1000).toFixed(1).padStart(5)} s   RSS ${m.rssMb.toFixed(0).padStart(5)} MB   peak ${m.peakMb.toFixed(0).padStart(5)} MB`,
+    `${label.padEnd(15)} ready ${(m.readyMs / 1000).toFixed(1).padStart(5)} s   CPU ${m.cpuS.toFixed(1).padStart(5)} s   RSS ${m.rssMb.toFixed(0).padStart(5)} MB   peak ${m.peakMb.toFixed(0).padStart(5)} MB`,
   );
 
 console.log(`node ${node} (${process.version} runs this script); start command: ${script}`);
@@ -109,6 +130,7 @@ for (const [label, list] of [
 ] as const) {
   show(`median ${label}`, {
     readyMs: median(list.map((m) => m.readyMs)),
+    cpuS: median(list.map((m) => m.cpuS)),
     rssMb: median(list.map((m) => m.rssMb)),
     peakMb: median(list.map((m) => m.peakMb)),
   });
