@@ -16,7 +16,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const repositoryRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const readyWithinMs = 60_000;
+const readyWithinMs = 120_000;
 
 interface Running {
   readonly child: ChildProcessWithoutNullStreams;
@@ -34,10 +34,21 @@ function startCommand(): string[] {
   return words.slice(1);
 }
 
+/** SIGKILL to the child's whole process group (it is started detached, as its group's leader). */
+function killGroup(child: ChildProcessWithoutNullStreams): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
 async function start(dataDir: string): Promise<Running> {
   const child = spawn(process.execPath, startCommand(), {
     cwd: repositoryRoot,
     env: { ...process.env, EMBEDDED_DATA_DIR: dataDir, EMBEDDED_PORT: '0', LOG_LEVEL: 'warn' },
+    detached: true,
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -48,7 +59,8 @@ async function start(dataDir: string): Promise<Running> {
   while (!output.includes('Press Ctrl-C to stop.')) {
     if (child.exitCode !== null) assert.fail(`embedded mode exited with ${child.exitCode}:\n${output}`);
     if (Date.now() - startedAt > readyWithinMs) {
-      child.kill('SIGKILL');
+      // A start that failed leaves nothing running.
+      killGroup(child);
       assert.fail(`no banner within ${readyWithinMs} ms:\n${output}`);
     }
     await new Promise((done) => setTimeout(done, 200));
@@ -67,7 +79,7 @@ async function start(dataDir: string): Promise<Running> {
 
 async function stop(running: Running): Promise<number | null> {
   running.child.kill('SIGTERM');
-  const timeout = setTimeout(() => running.child.kill('SIGKILL'), 30_000);
+  const timeout = setTimeout(() => killGroup(running.child), 30_000);
   try {
     return await running.exited;
   } finally {
@@ -100,7 +112,7 @@ describe('embedded mode keeps revocations across a restart', () => {
   let running: Running | undefined;
 
   after(async () => {
-    if (running !== undefined && running.child.exitCode === null) running.child.kill('SIGKILL');
+    if (running !== undefined) killGroup(running.child);
     await rm(root, { recursive: true, force: true });
   });
 
