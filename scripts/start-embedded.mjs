@@ -8,10 +8,12 @@
 // source file, so migrations and data files are found beside their code.
 //
 // The bundle is made anew at every start (no stale build to trust) under
-// node_modules/.cache/transactions50/. Without esbuild (an install without
+// node_modules/.cache/transactions50/ (or the temporary folder when the
+// install is read-only). Without esbuild (an install without
 // development dependencies) it falls back to tsx, then to a clear message.
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -46,11 +48,24 @@ const externalPackages = {
   },
 };
 
+/** node_modules/.cache, or a folder of this user's in the temporary folder where the install is read-only (a container). */
+async function bundleFolder() {
+  const preferred = join(root, 'node_modules/.cache/transactions50');
+  try {
+    await mkdir(preferred, { recursive: true });
+    await access(preferred, constants.W_OK);
+    return preferred;
+  } catch {
+    const fallback = join(tmpdir(), `transactions50-${process.getuid?.() ?? 'user'}`);
+    await mkdir(fallback, { recursive: true, mode: 0o700 });
+    return fallback;
+  }
+}
+
 async function bundle() {
   const { build } = await import('esbuild');
-  const folder = join(root, 'node_modules/.cache/transactions50');
-  await mkdir(folder, { recursive: true });
-  const target = join(folder, 'embedded.mjs');
+  // The bundle names every npm package by its absolute path, so it may live anywhere.
+  const target = join(await bundleFolder(), 'embedded.mjs');
   const building = `${target}.${process.pid}.mjs`;
   try {
     await build({
