@@ -1068,7 +1068,7 @@ export interface paths {
         put?: never;
         /**
          * KYC level 1
-         * @description Personal details; the user must be 18 or older. A Browsing user becomes Basic at once.
+         * @description Personal details; the user must be 18 or older. A Browsing user becomes Basic at once. While a level 2 submission is pending or approved, names and date of birth cannot change (409 identity_locked); address and phone can.
          */
         post: {
             parameters: {
@@ -1166,6 +1166,30 @@ export interface paths {
                 };
                 /** @description An RFC 9457 problem document */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1831,7 +1855,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve: the user becomes Full */
+        /**
+         * Approve: the user becomes Full
+         * @description Never one’s own submission (403 own_submission, audited).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2005,7 +2032,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reject, with a reason the user sees */
+        /**
+         * Reject, with a reason the user sees
+         * @description Never one’s own submission (403 own_submission, audited).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2309,6 +2339,7 @@ export interface paths {
             parameters: {
                 query: {
                     limit: number;
+                    /** @description nextCursor of the previous page (1 to 18 digits) */
                     cursor?: string;
                     code?: "deposit" | "withdrawal" | "trade" | "send" | "fee" | "reversal" | "adjustment";
                     from?: string;
@@ -2586,7 +2617,7 @@ export interface paths {
         put?: never;
         /**
          * Send money to another user by email
-         * @description One ledger transfer from my account to theirs, in the same asset. ETH from tier Basic; USD and EUR only from tier Full (403 tier_too_low). 422 insufficient_funds when my available balance is short.
+         * @description One ledger transfer from my account to theirs, in the same asset. ETH from tier Basic; USD and EUR only from tier Full (403 tier_too_low). The same rule holds for the recipient: 422 recipient_tier_too_low when their tier cannot hold the asset, and nothing moves. 422 insufficient_funds when my available balance is short. The same sendId again answers the recorded send (200, duplicate: true); the same sendId with another recipient, asset or amount is 409 conflict.
          */
         post: {
             parameters: {
@@ -2632,7 +2663,7 @@ export interface paths {
                             amount: string;
                             state: string;
                             recordedAt: string;
-                            /** @description True when this send id was already sent: nothing moved twice */
+                            /** @description True when this send id was already sent: nothing moved twice, and the answer is the recorded send */
                             duplicate: boolean;
                         };
                     };
@@ -2650,7 +2681,7 @@ export interface paths {
                             amount: string;
                             state: string;
                             recordedAt: string;
-                            /** @description True when this send id was already sent: nothing moved twice */
+                            /** @description True when this send id was already sent: nothing moved twice, and the answer is the recorded send */
                             duplicate: boolean;
                         };
                     };
@@ -2729,6 +2760,30 @@ export interface paths {
                 };
                 /** @description An RFC 9457 problem document */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            /** @description Stable machine-readable code, e.g. invalid_request */
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description An RFC 9457 problem document */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
