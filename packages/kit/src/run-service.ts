@@ -103,6 +103,7 @@ export async function runService<C extends { readonly LOG_LEVEL: string }>(optio
     process.exit(1);
   }
   const logger = createLogger({ service: name, level: config.LOG_LEVEL });
+  logger.info('starting');
   const lifecycle = createLifecycle(logger);
   handleProcessSignals(lifecycle, logger);
   const context: StartContext<C> = {

@@ -88,7 +88,10 @@ export async function startFakeConsul(): Promise<FakeConsul> {
 
 export interface StartFailure {
   readonly code: number | null;
+  /** From the spawn to the exit (includes loading the code, slow on a busy machine). */
   readonly elapsedMs: number;
+  /** From the service's `starting` log record (its start path began) to the exit; Infinity without one. */
+  readonly failedWithinMs: number;
   readonly stderr: string;
   readonly output: string;
 }
@@ -98,12 +101,24 @@ export async function startExpectingFailure(
   cwd: string,
   script: string,
   environment: Record<string, string>,
-  timeoutMs = 45_000,
+  timeoutMs = 90_000,
 ): Promise<StartFailure> {
   const started = performance.now();
   const process_ = startTsProcess(cwd, script, environment);
+  let startingAt: number | undefined;
+  const onData = (chunk: Buffer | string) => {
+    if (startingAt === undefined && String(chunk).includes('"msg":"starting"')) startingAt = performance.now();
+  };
+  process_.child.stdout?.on('data', onData);
   const code = await process_.exitCode(timeoutMs);
-  return { code, elapsedMs: performance.now() - started, stderr: process_.stderr(), output: process_.output() };
+  const exitedAt = performance.now();
+  return {
+    code,
+    elapsedMs: exitedAt - started,
+    failedWithinMs: startingAt === undefined ? Number.POSITIVE_INFINITY : exitedAt - startingAt,
+    stderr: process_.stderr(),
+    output: process_.output(),
+  };
 }
 
 /** Waits until `started` printed `pattern` on stdout (or exited, or `timeoutMs` passed). */
