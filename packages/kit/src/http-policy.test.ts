@@ -161,6 +161,13 @@ void describe('the HTTP policy of every service', () => {
     assert.equal(problem.code, 'headers_too_large');
   });
 
+  it('answers a request Node cannot parse with a 400 problem document', async () => {
+    const { head, body } = await rawRequest(port, 'NOT A REQUEST\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 400 /);
+    assert.match(head, /content-type: application\/problem\+json/i);
+    assert.equal((JSON.parse(body) as { code: string }).code, 'bad_request');
+  });
+
   it('answers a path that is not valid %-encoding with a 400 problem document', async () => {
     const response = await fetch(`http://127.0.0.1:${port}/things/%E0%A4%A`);
     assert.equal(response.status, 400);

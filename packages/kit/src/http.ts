@@ -188,22 +188,25 @@ function installErrorHandling(app: HttpServer): void {
  * problem document and the usual headers, then closes the connection.
  */
 function answerClientError(error: Error & { code?: string }, socket: Duplex, headers: readonly (readonly [string, string])[]): void {
-  if (!socket.writable) {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? 431 : 400;
-  const code = tooLarge ? 'headers_too_large' : 'bad_request';
+  const kind =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? { status: 431, code: 'headers_too_large', reason: 'Request Header Fields Too Large', title: 'The request headers are too large', detail: 'the request header section is over the server limit' }
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? { status: 408, code: 'request_timeout', reason: 'Request Timeout', title: 'The request took too long', detail: 'the request did not arrive in time' }
+        : { status: 400, code: 'bad_request', reason: 'Bad Request', title: 'Bad request', detail: 'the request could not be parsed' };
   const body = JSON.stringify({
-    type: `${problemTypeBase}${code}`,
-    title: tooLarge ? 'The request headers are too large' : 'Bad request',
-    status,
-    code,
-    detail: tooLarge ? 'the request header section is over the server limit' : 'the request could not be parsed',
+    type: `${problemTypeBase}${kind.code}`,
+    title: kind.title,
+    status: kind.status,
+    code: kind.code,
+    detail: kind.detail,
   });
   const lines = [
-    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}`,
+    `HTTP/1.1 ${kind.status} ${kind.reason}`,
     'Content-Type: application/problem+json',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Connection: close',
