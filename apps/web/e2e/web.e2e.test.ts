@@ -439,10 +439,23 @@ describe('web app in Chromium', () => {
     }
   });
 
-  test('a plain user cannot open the review pages; unknown addresses say so', async () => {
+  test('keyboard-only login; a plain user cannot open the review pages; unknown addresses say so', async () => {
     const { context, page } = await newUserPage(browser, platform.url);
     try {
-      await logIn(page, demo('user', 1).email, demo('user', 1).password);
+      // Keyboard only: the skip link first, then the brand, then the form in reading order; Enter submits.
+      await page.goto('/login');
+      await page.getByRole('heading', { name: 'Log in' }).waitFor();
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('type')), 'email');
+      await page.keyboard.type(demo('user', 1).email);
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('type')), 'password');
+      await page.keyboard.type(demo('user', 1).password);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Your wallet' }).waitFor();
       assert.equal(await page.getByRole('link', { name: 'KYC review' }).count(), 0);
       await page.goto('/review');
       await page.getByText('Only operators can review identity documents.').waitFor();
