@@ -44,7 +44,6 @@ const sqlLooking = [
   'x@example.com; delete from credentials',
   '"quoted"@example.com',
   "o'brien@exam'ple.com",
-  'x@example.com\u0000',
 ];
 
 void describe('POST /v1/credentials with bad input', () => {
@@ -125,6 +124,9 @@ void describe('POST /v1/credentials with bad input', () => {
       body: { email, password: goodPassword },
       code: 'invalid_email',
     })),
+    // U+0000 is refused by the schema of every text field (PostgreSQL cannot store it).
+    { name: 'an email with U+0000', body: { email: 'x@example.com\u0000', password: goodPassword }, code: 'invalid_request', path: 'body/email' },
+    { name: 'a password with U+0000', body: { email: 'nul@example.com', password: `${goodPassword}\u0000` }, code: 'invalid_request', path: 'body/password' },
   ];
 
   for (const testCase of cases) {
