@@ -72,7 +72,9 @@ export function KycPage() {
       {user.kyc.level1 ? (
         <>
           {latest === undefined ? null : <SubmissionStatus submission={latest} />}
-          {latest === undefined || latest.status === 'rejected' ? <Level2Form /> : null}
+          {latest === undefined || latest.status === 'rejected' ? (
+            <Level2Form title={latest === undefined ? 'Level 2: identity document' : 'Submit a new document'} />
+          ) : null}
         </>
       ) : null}
     </div>
@@ -269,7 +271,7 @@ function uploadDocument(file: File, onProgress: (percent: number) => void): Prom
 
 const maxBytes = 5 * 1024 * 1024;
 
-function Level2Form() {
+function Level2Form({ title }: { readonly title: string }) {
   const queryClient = useQueryClient();
   const [upload, setUpload] = useState<Upload>({ state: 'idle' });
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -337,7 +339,7 @@ function Level2Form() {
   const fileError =
     errors.documentId ?? problem?.fields.documentId ?? (upload.state === 'failed' ? upload.problem.message : undefined);
   return (
-    <Card title="Level 2: identity document">
+    <Card title={title}>
       <form
         className="stack"
         onSubmit={(event) => void submit(event)}
