@@ -19,8 +19,10 @@ describe('ledger over RabbitMQ', () => {
     return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
   };
   const account = async (id: string) => (await get(`/v1/accounts/${id}`)).body as Record<string, string>;
-  const postedFor = (transferId: string) => (e: LedgerEvent) => e.type === 'ledger.transfer.posted' && e.data.transfer.transferId === transferId;
-  const rejectedFor = (messageId: string) => (e: LedgerEvent) => e.type === 'ledger.transfer.rejected' && e.data.messageId === messageId;
+  const postedFor = (transferId: string) => (e: LedgerEvent) =>
+    e.type === 'ledger.transfer.posted' && e.data.transfer.transferId === transferId;
+  const rejectedFor = (messageId: string) => (e: LedgerEvent) =>
+    e.type === 'ledger.transfer.rejected' && e.data.messageId === messageId;
 
   /** A registered user with `usd` cents deposited. */
   async function fundedUser(usd: string): Promise<string> {
@@ -49,7 +51,12 @@ describe('ledger over RabbitMQ', () => {
     const event = await ledger.events.waitFor(postedFor(`deposit:stripe:${paymentId}`));
     assert.equal(event.type, 'ledger.transfer.posted');
     assert.deepEqual(event.data.transfer.legs, [
-      { debitAccountId: systemAccountId('stripe_clearing', 'USD'), creditAccountId: USD(user), asset: 'USD', amount: '1999' },
+      {
+        debitAccountId: systemAccountId('stripe_clearing', 'USD'),
+        creditAccountId: USD(user),
+        asset: 'USD',
+        amount: '1999',
+      },
     ]);
     const view = await account(USD(user));
     assert.equal(view.balance, '1999');
@@ -57,13 +64,29 @@ describe('ledger over RabbitMQ', () => {
     const entries = await get(`/v1/accounts/${USD(user)}/entries`);
     const list = entries.body.entries as { side: string; amount: string; balanceAfter: string; code: string }[];
     assert.equal(list.length, 1);
-    assert.deepEqual([list[0]!.side, list[0]!.amount, list[0]!.balanceAfter, list[0]!.code], ['credit', '1999', '1999', 'deposit']);
+    assert.deepEqual(
+      [list[0]!.side, list[0]!.amount, list[0]!.balanceAfter, list[0]!.code],
+      ['credit', '1999', '1999', 'deposit'],
+    );
   });
 
   it('posts a withdrawal hold in part and releases the rest', async () => {
     const user = await fundedUser('10000');
     const holdId = uid('hold-');
-    await ledger.send(transfer(holdId, [{ debitAccountId: USD(user), creditAccountId: systemAccountId('payouts_in_flight', 'USD'), asset: 'USD', amount: '4000' }], { pending: { timeoutSeconds: 600 }, code: 'withdrawal' }));
+    await ledger.send(
+      transfer(
+        holdId,
+        [
+          {
+            debitAccountId: USD(user),
+            creditAccountId: systemAccountId('payouts_in_flight', 'USD'),
+            asset: 'USD',
+            amount: '4000',
+          },
+        ],
+        { pending: { timeoutSeconds: 600 }, code: 'withdrawal' },
+      ),
+    );
     await ledger.events.waitFor((e) => e.type === 'ledger.transfer.pending' && e.data.transfer.transferId === holdId);
     let view = await account(USD(user));
     assert.deepEqual([view.balance, view.pendingDebits, view.available], ['10000', '4000', '6000']);
@@ -85,11 +108,26 @@ describe('ledger over RabbitMQ', () => {
   it('voids a hold: the money is available again and nothing is posted', async () => {
     const user = await fundedUser('5000');
     const holdId = uid('hold-');
-    await ledger.send(transfer(holdId, [{ debitAccountId: USD(user), creditAccountId: systemAccountId('payouts_in_flight', 'USD'), asset: 'USD', amount: '5000' }], { pending: { timeoutSeconds: 600 } }));
+    await ledger.send(
+      transfer(
+        holdId,
+        [
+          {
+            debitAccountId: USD(user),
+            creditAccountId: systemAccountId('payouts_in_flight', 'USD'),
+            asset: 'USD',
+            amount: '5000',
+          },
+        ],
+        { pending: { timeoutSeconds: 600 } },
+      ),
+    );
     await ledger.events.waitFor((e) => e.type === 'ledger.transfer.pending' && e.data.transfer.transferId === holdId);
     assert.equal((await account(USD(user))).available, '0');
     await ledger.send(voidHold(holdId));
-    const voided = await ledger.events.waitFor((e) => e.type === 'ledger.transfer.voided' && e.data.transfer.pendingId === holdId);
+    const voided = await ledger.events.waitFor(
+      (e) => e.type === 'ledger.transfer.voided' && e.data.transfer.pendingId === holdId,
+    );
     assert.equal(voided.type === 'ledger.transfer.voided' && voided.data.reason, 'voided');
     const view = await account(USD(user));
     assert.deepEqual([view.balance, view.pendingDebits, view.available], ['5000', '0', '5000']);
@@ -99,8 +137,24 @@ describe('ledger over RabbitMQ', () => {
   it('voids an expired hold by itself, and refuses to post it afterwards', async () => {
     const user = await fundedUser('3000');
     const holdId = uid('hold-');
-    await ledger.send(transfer(holdId, [{ debitAccountId: USD(user), creditAccountId: systemAccountId('payouts_in_flight', 'USD'), asset: 'USD', amount: '1000' }], { pending: { timeoutSeconds: 1 } }));
-    const expired = await ledger.events.waitFor((e) => e.type === 'ledger.transfer.voided' && e.data.transfer.pendingId === holdId, 10_000);
+    await ledger.send(
+      transfer(
+        holdId,
+        [
+          {
+            debitAccountId: USD(user),
+            creditAccountId: systemAccountId('payouts_in_flight', 'USD'),
+            asset: 'USD',
+            amount: '1000',
+          },
+        ],
+        { pending: { timeoutSeconds: 1 } },
+      ),
+    );
+    const expired = await ledger.events.waitFor(
+      (e) => e.type === 'ledger.transfer.voided' && e.data.transfer.pendingId === holdId,
+      10_000,
+    );
     assert.equal(expired.type === 'ledger.transfer.voided' && expired.data.reason, 'expired');
     assert.equal((await account(USD(user))).available, '3000');
     assert.equal((await get(`/v1/transfers/${holdId}`)).body.state, 'expired');
@@ -115,7 +169,15 @@ describe('ledger over RabbitMQ', () => {
       id: `msg-${quoteId}`,
       type: 'gateway.trade.executed' as const,
       version: 1 as const,
-      data: { quoteId, userId: user, side: 'buy' as const, fiatAsset: 'USD', fiatAmount, ethAmount: '25000000000000000', feeAmount: '150' },
+      data: {
+        quoteId,
+        userId: user,
+        side: 'buy' as const,
+        fiatAsset: 'USD',
+        fiatAmount,
+        ethAmount: '25000000000000000',
+        feeAmount: '150',
+      },
     });
     const ok = uid('q');
     await ledger.send(trade(ok, '50000'));
@@ -141,18 +203,24 @@ describe('ledger over RabbitMQ', () => {
     const paymentId = uid('pi_');
     const httpSend = uid('h');
     await Promise.all([
-      ledger.send(transfer(sendId, [{ debitAccountId: USD(user), creditAccountId: USD(other), asset: 'USD', amount: '300' }])),
+      ledger.send(
+        transfer(sendId, [{ debitAccountId: USD(user), creditAccountId: USD(other), asset: 'USD', amount: '300' }]),
+      ),
       ledger.send(deposit(user, '100', paymentId)),
-      ledger.service.app.inject({
-        method: 'POST',
-        url: '/v1/commands',
-        headers: { 'x-api-key': testApiKey },
-        payload: transfer(httpSend, [{ debitAccountId: USD(user), creditAccountId: USD(other), asset: 'USD', amount: '250' }]),
-      }).then((response) => {
-        assert.equal(response.statusCode, 422);
-        assert.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8');
-        assert.equal(response.json<{ code: string }>().code, 'insufficient_funds');
-      }),
+      ledger.service.app
+        .inject({
+          method: 'POST',
+          url: '/v1/commands',
+          headers: { 'x-api-key': testApiKey },
+          payload: transfer(httpSend, [
+            { debitAccountId: USD(user), creditAccountId: USD(other), asset: 'USD', amount: '250' },
+          ]),
+        })
+        .then((response) => {
+          assert.equal(response.statusCode, 422);
+          assert.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8');
+          assert.equal(response.json<{ code: string }>().code, 'insufficient_funds');
+        }),
     ]);
     const refused = await ledger.events.waitFor(rejectedFor(`msg-${sendId}`));
     assert.equal(refused.type === 'ledger.transfer.rejected' && refused.data.code, 'insufficient_funds');
@@ -178,7 +246,10 @@ describe('ledger over RabbitMQ', () => {
     assert.equal((await account(USD(user))).balance, '1011');
     assert.equal(ledger.events.events.filter(postedFor(`deposit:stripe:${hundred}`)).length, 1);
     assert.equal(ledger.events.events.filter(postedFor(`deposit:stripe:${twice}`)).length, 1);
-    const [row] = await ledger.db.query<{ n: string }>('select count(*)::text as n from entries where transfer_id = $1', [`deposit:stripe:${hundred}`]);
+    const [row] = await ledger.db.query<{ n: string }>(
+      'select count(*)::text as n from entries where transfer_id = $1',
+      [`deposit:stripe:${hundred}`],
+    );
     assert.equal(row?.n, '2');
   });
 
@@ -189,7 +260,12 @@ describe('ledger over RabbitMQ', () => {
     const legs = [{ debitAccountId: USD(user), creditAccountId: USD(other), asset: 'USD', amount: '100' }];
     await ledger.send(transfer(id, legs, { id: `${id}-a` }));
     await ledger.events.waitFor(postedFor(id));
-    const replay = await ledger.service.app.inject({ method: 'POST', url: '/v1/commands', headers: { 'x-api-key': testApiKey }, payload: transfer(id, legs, { id: `${id}-b` }) });
+    const replay = await ledger.service.app.inject({
+      method: 'POST',
+      url: '/v1/commands',
+      headers: { 'x-api-key': testApiKey },
+      payload: transfer(id, legs, { id: `${id}-b` }),
+    });
     assert.equal(replay.statusCode, 200);
     assert.equal(replay.json<{ duplicate: boolean }>().duplicate, true);
     assert.equal(replay.json<{ transfer: { transferId: string } }>().transfer.transferId, id);
@@ -200,19 +276,48 @@ describe('ledger over RabbitMQ', () => {
     assert.equal((await account(USD(other))).balance, '100');
   });
 
+  it('answers a reused envelope id with other content as a conflict, not as a duplicate', async () => {
+    const user = await fundedUser('500');
+    const other = await fundedUser('0');
+    const id = uid('t');
+    const legs = [{ debitAccountId: USD(user), creditAccountId: USD(other), asset: 'USD', amount: '100' }];
+    const post = (payload: object) =>
+      ledger.service.app.inject({ method: 'POST', url: '/v1/commands', headers: { 'x-api-key': testApiKey }, payload });
+    assert.equal((await post(transfer(id, legs, { id: `${id}-env` }))).statusCode, 200);
+    const same = await post(transfer(id, legs, { id: `${id}-env` }));
+    assert.equal(same.statusCode, 200);
+    assert.equal(same.json<{ duplicate: boolean }>().duplicate, true);
+    const otherAmount = await post(transfer(id, [{ ...legs[0]!, amount: '300' }], { id: `${id}-env` }));
+    assert.equal(otherAmount.statusCode, 409);
+    assert.equal(otherAmount.json<{ code: string }>().code, 'conflict');
+    assert.match(otherAmount.json<{ title: string }>().title, /envelope id was used for another command/);
+    const otherTransfer = await post(transfer(uid('t'), legs, { id: `${id}-env` }));
+    assert.equal(otherTransfer.statusCode, 409);
+    assert.equal((await account(USD(other))).balance, '100');
+    assert.equal((await account(USD(user))).balance, '400');
+  });
+
   it('sends the outcome to reply_to with the correlation id', async () => {
     const user = await fundedUser('700');
     const replies: { correlationId: string | undefined; body: LedgerEvent }[] = [];
     await ledger.transport.declareQueue({ name: 'test.replies' });
     const subscription = await ledger.transport.consume('test.replies', (delivery) => {
-      replies.push({ correlationId: delivery.correlationId, body: JSON.parse(delivery.body.toString('utf8')) as LedgerEvent });
+      replies.push({
+        correlationId: delivery.correlationId,
+        body: JSON.parse(delivery.body.toString('utf8')) as LedgerEvent,
+      });
       return Promise.resolve();
     });
     const id = uid('t');
-    await ledger.send(transfer(id, [{ debitAccountId: USD(user), creditAccountId: systemAccountId('fees', 'USD'), asset: 'USD', amount: '900' }]), {
-      replyTo: 'test.replies',
-      correlationId: 'corr-1',
-    });
+    await ledger.send(
+      transfer(id, [
+        { debitAccountId: USD(user), creditAccountId: systemAccountId('fees', 'USD'), asset: 'USD', amount: '900' },
+      ]),
+      {
+        replyTo: 'test.replies',
+        correlationId: 'corr-1',
+      },
+    );
     const deadline = Date.now() + 10_000;
     while (replies.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     await subscription.close();
@@ -234,7 +339,8 @@ describe('ledger over RabbitMQ', () => {
       ['unknown type', { id: 'bad-type', type: 'payments.deposit.exploded', version: 1, data: {} }],
       ['too large', { ...base, id: 'bad-large', data: { ...base.data, paymentId: 'p'.repeat(70_000) } }],
     ];
-    for (const [, body] of malformed) await ledger.send(typeof body === 'string' ? body : body, { routingKey: 'payments.deposit.succeeded' });
+    for (const [, body] of malformed)
+      await ledger.send(typeof body === 'string' ? body : body, { routingKey: 'payments.deposit.succeeded' });
     await ledger.send({ ...base, id: 'bad-asset', data: { ...base.data, paymentId: 'pi_asset', asset: 'XYZ' } });
     await ledger.send({ ...base, id: 'bad-account', data: { ...base.data, paymentId: 'pi_nouser', userId: 'nobody' } });
     const good = uid('pi_');
@@ -248,27 +354,56 @@ describe('ledger over RabbitMQ', () => {
     const dead = await drainDeadLetters(ledger.transport);
     const reasons = dead.map((letter) => letter.reason.split(':')[0]);
     assert.equal(dead.length, malformed.length, `dead letters: ${JSON.stringify(reasons)}`);
-    assert.deepEqual(reasons.sort(), ['invalid_schema', 'invalid_schema', 'invalid_schema', 'invalid_schema', 'invalid_schema', 'malformed_json', 'message_too_large', 'unknown_type'].sort());
+    assert.deepEqual(
+      reasons.sort(),
+      [
+        'invalid_schema',
+        'invalid_schema',
+        'invalid_schema',
+        'invalid_schema',
+        'invalid_schema',
+        'malformed_json',
+        'message_too_large',
+        'unknown_type',
+      ].sort(),
+    );
     assert.equal((await account(USD(user))).balance, '107');
   });
 
   it('serves the read API only with a key, and answers problems for bad input', async () => {
     const user = await fundedUser('100');
-    assert.equal((await ledger.service.app.inject({ method: 'GET', url: `/v1/accounts/${USD(user)}` })).statusCode, 401);
-    const forged = await ledger.service.app.inject({ method: 'GET', url: `/v1/accounts/${USD(user)}`, headers: { 'x-api-key': 'x'.repeat(40) } });
+    assert.equal(
+      (await ledger.service.app.inject({ method: 'GET', url: `/v1/accounts/${USD(user)}` })).statusCode,
+      401,
+    );
+    const forged = await ledger.service.app.inject({
+      method: 'GET',
+      url: `/v1/accounts/${USD(user)}`,
+      headers: { 'x-api-key': 'x'.repeat(40) },
+    });
     assert.equal(forged.statusCode, 401);
     assert.equal(forged.json<{ code: string }>().code, 'unauthorized');
     assert.equal((await get('/v1/accounts/user:nobody:USD')).status, 404);
     const owners = await get(`/v1/owners/${user}/accounts`);
-    assert.deepEqual((owners.body.accounts as { asset: string }[]).map((a) => a.asset), ['ETH', 'EUR', 'USD']);
-    const badJson = await ledger.service.app.inject({ method: 'POST', url: '/v1/commands', headers: { 'x-api-key': testApiKey, 'content-type': 'application/json' }, payload: '{"nope' });
+    assert.deepEqual(
+      (owners.body.accounts as { asset: string }[]).map((a) => a.asset),
+      ['ETH', 'EUR', 'USD'],
+    );
+    const badJson = await ledger.service.app.inject({
+      method: 'POST',
+      url: '/v1/commands',
+      headers: { 'x-api-key': testApiKey, 'content-type': 'application/json' },
+      payload: '{"nope',
+    });
     assert.equal(badJson.statusCode, 400);
     assert.equal(badJson.json<{ code: string }>().code, 'malformed_json');
     const negative = await ledger.service.app.inject({
       method: 'POST',
       url: '/v1/commands',
       headers: { 'x-api-key': testApiKey },
-      payload: transfer(uid('t'), [{ debitAccountId: USD(user), creditAccountId: systemAccountId('fees', 'USD'), asset: 'USD', amount: '-1' }]),
+      payload: transfer(uid('t'), [
+        { debitAccountId: USD(user), creditAccountId: systemAccountId('fees', 'USD'), asset: 'USD', amount: '-1' },
+      ]),
     });
     assert.equal(negative.statusCode, 400);
     assert.equal(negative.json<{ code: string }>().code, 'invalid_request');
@@ -281,21 +416,36 @@ describe('ledger over RabbitMQ', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     for (let index = 0; index < 5; index += 1) {
       const id = uid('t');
-      await ledger.send(transfer(id, [{ debitAccountId: USD(user), creditAccountId: systemAccountId('fees', 'USD'), asset: 'USD', amount: '10' }], { metadata: { order: `o${index}` } }));
+      await ledger.send(
+        transfer(
+          id,
+          [{ debitAccountId: USD(user), creditAccountId: systemAccountId('fees', 'USD'), asset: 'USD', amount: '10' }],
+          { metadata: { order: `o${index}` } },
+        ),
+      );
       await ledger.events.waitFor(postedFor(id));
     }
     const page1 = await get(`/v1/accounts/${USD(user)}/entries?limit=4`);
     const first = page1.body.entries as { seq: string; code: string; balanceAfter: string }[];
     assert.equal(first.length, 4);
-    assert.deepEqual(first.map((e) => e.balanceAfter), ['950', '960', '970', '980']);
+    assert.deepEqual(
+      first.map((e) => e.balanceAfter),
+      ['950', '960', '970', '980'],
+    );
     const page2 = await get(`/v1/accounts/${USD(user)}/entries?limit=4&cursor=${String(page1.body.nextCursor)}`);
     const second = page2.body.entries as { code: string; balanceAfter: string }[];
-    assert.deepEqual(second.map((e) => e.balanceAfter), ['990', '1000']);
+    assert.deepEqual(
+      second.map((e) => e.balanceAfter),
+      ['990', '1000'],
+    );
     assert.equal(page2.body.nextCursor, null);
     const deposits = await get(`/v1/accounts/${USD(user)}/entries?code=deposit`);
     assert.equal((deposits.body.entries as unknown[]).length, 1);
     const byMeta = await get(`/v1/accounts/${USD(user)}/entries?metadataKey=order&metadataValue=o3`);
-    assert.deepEqual((byMeta.body.entries as { balanceAfter: string }[]).map((e) => e.balanceAfter), ['960']);
+    assert.deepEqual(
+      (byMeta.body.entries as { balanceAfter: string }[]).map((e) => e.balanceAfter),
+      ['960'],
+    );
     const since = await get(`/v1/accounts/${USD(user)}/entries?from=${encodeURIComponent(before.toISOString())}`);
     assert.equal((since.body.entries as unknown[]).length, 5);
     const then = await get(`/v1/accounts/${USD(user)}/balance?at=${encodeURIComponent(before.toISOString())}`);

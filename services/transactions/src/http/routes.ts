@@ -301,7 +301,15 @@ async function answer(db: Database, result: ItemResult) {
     case 'ignored':
       throw new HttpProblem(409, 'conflict', 'Nothing to do', result.detail);
     case 'redelivered':
-      // The same envelope id again: answer what the first one got.
+      if (!result.sameContent) {
+        throw new HttpProblem(
+          409,
+          'conflict',
+          'This envelope id was used for another command',
+          'the envelope id is the idempotency key: send a new command with a new id',
+        );
+      }
+      // The same envelope again: answer what the first one got.
       return answerStored(db, result.stored, true);
   }
 }

@@ -147,6 +147,26 @@ describe('ledger engine (pure)', () => {
     assert.equal(writes.transfers.length, 0);
   });
 
+  test('a message id recorded for other content is a reuse, not a redelivery', () => {
+    const ledger = freshLedger();
+    applyBatch([item('m1', transfer('t1', treasury, usd('ann'), 100n))], ledger, now);
+    const { results, writes } = applyBatch(
+      [
+        item('m1', transfer('t1', treasury, usd('ann'), 100n)),
+        item('m1', transfer('t1', treasury, usd('ann'), 999n)),
+        item('m1', transfer('t2', treasury, usd('ann'), 100n)),
+      ],
+      ledger,
+      now,
+    );
+    assert.deepEqual(
+      results.map((result) => result.status === 'redelivered' && result.sameContent),
+      [true, false, false],
+    );
+    assert.equal(writes.transfers.length, 0);
+    assert.equal(balance(ledger, usd('ann')), 100n);
+  });
+
   test('a hold reserves the funds; a partial post moves part and releases the rest; a second post is refused', () => {
     const ledger = freshLedger();
     applyBatch([item('m1', transfer('t1', treasury, usd('ann'), 100n))], ledger, now);

@@ -53,7 +53,18 @@ export interface BatchWrites {
   readonly inbox: { readonly messageId: string; readonly outcome: StoredOutcome }[];
 }
 
-export type ItemResult = Outcome | { readonly status: 'redelivered'; readonly stored: StoredOutcome };
+export type ItemResult =
+  | Outcome
+  | {
+      readonly status: 'redelivered';
+      readonly stored: StoredOutcome;
+      /**
+       * False when the message id was recorded for other content (another
+       * transfer id, or the same transfer id with other legs or metadata): the
+       * id was reused, not redelivered.
+       */
+      readonly sameContent: boolean;
+    };
 
 export interface BatchResult {
   readonly results: ItemResult[];
@@ -81,7 +92,11 @@ export function applyBatch(
   for (const item of items) {
     const seen = snapshot.inbox.get(item.messageId);
     if (seen !== undefined) {
-      results.push({ status: 'redelivered', stored: seen });
+      results.push({
+        status: 'redelivered',
+        stored: seen,
+        sameContent: sameContentAsRecorded(item.command, seen, snapshot),
+      });
       continue;
     }
     const outcome = applyOne(item, snapshot, writes, now, scope);
@@ -98,7 +113,25 @@ export function applyBatch(
   return { results, writes };
 }
 
-function applyOne(item: WorkItem, snapshot: BatchSnapshot, writes: BatchWrites, now: Date, scope: PartitionScope): Outcome {
+/**
+ * Whether a message whose id is already in the inbox carries what was recorded
+ * for it. Checked where the record allows: the transfer id, and the content of
+ * a transfer that was recorded (a refused one left no content to compare).
+ */
+function sameContentAsRecorded(command: Command, seen: StoredOutcome, snapshot: BatchSnapshot): boolean {
+  if (command.kind === 'open_accounts' || seen.status === 'ignored' || seen.transferId === undefined) return true;
+  if (seen.transferId !== command.transferId) return false;
+  const recorded = snapshot.transfers.get(command.transferId);
+  return recorded === undefined || recorded.contentHash === contentHash(command);
+}
+
+function applyOne(
+  item: WorkItem,
+  snapshot: BatchSnapshot,
+  writes: BatchWrites,
+  now: Date,
+  scope: PartitionScope,
+): Outcome {
   const command = item.command;
   try {
     switch (command.kind) {
@@ -115,7 +148,12 @@ function applyOne(item: WorkItem, snapshot: BatchSnapshot, writes: BatchWrites, 
     if (error instanceof Rejection) {
       // A conflict means a transfer with this id is already recorded: nothing to give back.
       const refund = command.kind === 'transfer' && error.code !== 'conflict' ? refundOf(command, scope) : undefined;
-      return { status: 'rejected', code: error.code, detail: error.message, ...(refund === undefined ? {} : { forward: refund }) };
+      return {
+        status: 'rejected',
+        code: error.code,
+        detail: error.message,
+        ...(refund === undefined ? {} : { forward: refund }),
+      };
     }
     throw error;
   }
@@ -127,7 +165,10 @@ function requireOwned(accountIds: Iterable<string>, scope: PartitionScope): void
   for (const id of accountIds) {
     const owner = accountPartition(id, scope.count);
     if (owner !== scope.index) {
-      throw new Rejection('wrong_partition', `account ${id} belongs to partition ${owner}; this is partition ${scope.index} of ${scope.count}`);
+      throw new Rejection(
+        'wrong_partition',
+        `account ${id} belongs to partition ${owner}; this is partition ${scope.index} of ${scope.count}`,
+      );
     }
   }
 }
@@ -141,7 +182,11 @@ export const transitHalfId = (transferId: string): string => `${transferId}${tra
 export const refundId = (transferId: string): string => `${transferId}:refund`;
 
 /** A refund (`<id>:refund`, metadata refundOf) must reverse exactly the first half `<id>` this partition recorded. */
-function checkRefund(command: Extract<Command, { kind: 'transfer' }>, snapshot: BatchSnapshot, scope: PartitionScope): void {
+function checkRefund(
+  command: Extract<Command, { kind: 'transfer' }>,
+  snapshot: BatchSnapshot,
+  scope: PartitionScope,
+): void {
   const refundOf = command.metadata.refundOf;
   if (refundOf === undefined || scope.count <= 1) return;
   const first = snapshot.transfers.get(refundOf);
@@ -160,10 +205,15 @@ function checkRefund(command: Extract<Command, { kind: 'transfer' }>, snapshot: 
     firstLeg.creditAccountId === leg.debitAccountId &&
     // The second half, if recorded (by the other partition's writer, read here), went through: no refund.
     !snapshot.transfers.has(transitHalfId(refundOf));
-  if (!matches) throw new Rejection('conflict', `refund ${command.transferId} does not reverse a transfer ${refundOf} that left this partition`);
+  if (!matches)
+    throw new Rejection(
+      'conflict',
+      `refund ${command.transferId} does not reverse a transfer ${refundOf} that left this partition`,
+    );
 }
 
-const legAccounts = (legs: readonly LegInput[]): string[] => legs.flatMap((leg) => [leg.debitAccountId, leg.creditAccountId]);
+const legAccounts = (legs: readonly LegInput[]): string[] =>
+  legs.flatMap((leg) => [leg.debitAccountId, leg.creditAccountId]);
 
 /**
  * A transfer whose one leg credits an account of another partition is split:
@@ -181,7 +231,10 @@ function splitAcrossPartitions(
   if (foreign.length === 0) return { legs: command.legs, forward: undefined };
   const leg = command.legs[0]!;
   const splittable =
-    command.legs.length === 1 && command.pendingTimeoutSeconds === undefined && foreign.length === 1 && foreign[0] === leg.creditAccountId;
+    command.legs.length === 1 &&
+    command.pendingTimeoutSeconds === undefined &&
+    foreign.length === 1 &&
+    foreign[0] === leg.creditAccountId;
   // Throws: at least one account is another partition's.
   if (!splittable) requireOwned(legAccounts(command.legs), scope);
   if (command.transferId.length > maxIdLength - transitSuffix.length) {
@@ -217,7 +270,12 @@ function splitAcrossPartitions(
 function refundOf(command: Extract<Command, { kind: 'transfer' }>, scope: PartitionScope): Forward | undefined {
   const { transitOf, transitFromPartition, transitFromAccountId } = command.metadata;
   const leg = command.legs[0];
-  if (transitOf === undefined || transitFromPartition === undefined || transitFromAccountId === undefined || leg === undefined) {
+  if (
+    transitOf === undefined ||
+    transitFromPartition === undefined ||
+    transitFromAccountId === undefined ||
+    leg === undefined
+  ) {
     return undefined;
   }
   const from = Number(transitFromPartition);
@@ -235,7 +293,14 @@ function refundOf(command: Extract<Command, { kind: 'transfer' }>, scope: Partit
     partition: from,
     transferId: refundId(transitOf),
     code: 'reversal',
-    legs: [{ debitAccountId: transitAccountId(leg.asset, from), creditAccountId: transitFromAccountId, asset: leg.asset, amount: leg.amount }],
+    legs: [
+      {
+        debitAccountId: transitAccountId(leg.asset, from),
+        creditAccountId: transitFromAccountId,
+        asset: leg.asset,
+        amount: leg.amount,
+      },
+    ],
     metadata: { refundOf: transitOf },
   };
 }
@@ -267,7 +332,10 @@ function openAccounts(
   for (const asset of assets) {
     if (!snapshot.assets.has(asset)) throw new Rejection('unknown_asset', `asset ${asset} is not known`);
   }
-  requireOwned(assets.map((asset) => userAccountId(ownerId, asset)), scope);
+  requireOwned(
+    assets.map((asset) => userAccountId(ownerId, asset)),
+    scope,
+  );
   const accounts: AccountState[] = [];
   let created = false;
   for (const asset of new Set(assets)) {
@@ -292,7 +360,11 @@ function openAccounts(
     }
     accounts.push(account);
   }
-  return { status: 'applied', accounts: created ? writes.newAccounts.filter((a) => accounts.includes(a)) : accounts, duplicate: !created };
+  return {
+    status: 'applied',
+    accounts: created ? writes.newAccounts.filter((a) => accounts.includes(a)) : accounts,
+    duplicate: !created,
+  };
 }
 
 /** Same id, same content: the first outcome. Same id, other content: a conflict. */
@@ -347,12 +419,19 @@ function createTransfer(
     effectiveAt: command.effectiveAt ?? now,
     recordedAt: now,
     expiresAt:
-      command.pendingTimeoutSeconds === undefined ? undefined : new Date(now.getTime() + command.pendingTimeoutSeconds * 1000),
+      command.pendingTimeoutSeconds === undefined
+        ? undefined
+        : new Date(now.getTime() + command.pendingTimeoutSeconds * 1000),
   };
   commitTotals(next, snapshot, writes);
   record(transfer, messageId, snapshot, writes);
   if (pending) {
-    const hold: HoldState = { transferId: transfer.id, state: 'pending', expiresAt: transfer.expiresAt!, resolvedBy: undefined };
+    const hold: HoldState = {
+      transferId: transfer.id,
+      state: 'pending',
+      expiresAt: transfer.expiresAt!,
+      resolvedBy: undefined,
+    };
     snapshot.holds.set(hold.transferId, hold);
     writes.holds.set(hold.transferId, hold);
   } else {
@@ -378,7 +457,10 @@ function postHold(
   if (command.amount !== undefined) {
     const only = held.legs[0];
     if (held.legs.length !== 1 || only === undefined) {
-      throw new Rejection('partial_post_of_multi_leg_hold', `hold ${held.id} has ${held.legs.length} legs; post it in full`);
+      throw new Rejection(
+        'partial_post_of_multi_leg_hold',
+        `hold ${held.id} has ${held.legs.length} legs; post it in full`,
+      );
     }
     if (command.amount > only.amount) {
       throw new Rejection('post_amount_exceeds_hold', `post of ${command.amount} exceeds the hold of ${only.amount}`);
@@ -476,9 +558,15 @@ function openHold(
     case 'pending':
       break;
     case 'posted':
-      throw new Rejection('hold_already_posted', `hold ${pendingId} was posted by ${hold.resolvedBy ?? 'an earlier command'}`);
+      throw new Rejection(
+        'hold_already_posted',
+        `hold ${pendingId} was posted by ${hold.resolvedBy ?? 'an earlier command'}`,
+      );
     case 'voided':
-      throw new Rejection('hold_already_voided', `hold ${pendingId} was voided by ${hold.resolvedBy ?? 'an earlier command'}`);
+      throw new Rejection(
+        'hold_already_voided',
+        `hold ${pendingId} was voided by ${hold.resolvedBy ?? 'an earlier command'}`,
+      );
     case 'expired':
       throw new Rejection('hold_expired', `hold ${pendingId} expired at ${hold.expiresAt.toISOString()}`);
   }
@@ -554,7 +642,12 @@ function record(transfer: StoredTransfer, messageId: string, snapshot: BatchSnap
   writes.transfers.push({ ...transfer, messageId });
 }
 
-function appendEntries(transfer: StoredTransfer, legs: readonly LegInput[], snapshot: BatchSnapshot, writes: BatchWrites): void {
+function appendEntries(
+  transfer: StoredTransfer,
+  legs: readonly LegInput[],
+  snapshot: BatchSnapshot,
+  writes: BatchWrites,
+): void {
   // Totals already include the whole transfer: start from the balance before
   // it and walk the entries forward, so each records the balance after itself.
   const running = new Map<string, bigint>();
