@@ -8,7 +8,8 @@
  */
 import { textArray, type Queryable } from '@t50/kit';
 import { accountPartition, transitAccountId, transitAccountKind, userAccountId } from '@t50/contracts';
-import { transitHalfId, type BatchSnapshot, type BatchWrites } from './engine';
+import type { BatchSnapshot, BatchWrites } from './engine';
+import { transitHalfId } from './partitions';
 import {
   onePartition,
   type AccountState,
