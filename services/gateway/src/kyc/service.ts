@@ -161,270 +161,296 @@ const sameIdentity = (stored: Level1Input, next: Level1Input): boolean =>
 /** The sandbox reviewer leaves these for an operator, so the review can be tried (and tested) in embedded mode. */
 export const sandboxLeavesPending = (documentNumber: string): boolean => /^PENDING/i.test(documentNumber.trim());
 
-export function createKycService(deps: {
-  db: Database;
-  users: UserCache;
-  logger: Logger;
+export interface KycDeps {
+  readonly db: Database;
+  readonly users: UserCache;
+  readonly logger: Logger;
   /**
    * Embedded mode only: approve every level 2 submission at once, as a sandbox
    * reviewer (embedded mode is for trying the app on a laptop), except those
    * whose document number starts with `PENDING`, left for an operator.
    */
-  sandboxReviewer?: boolean;
-  now?: () => number;
-}): KycService {
-  const { db, users, logger } = deps;
-  const now = deps.now ?? Date.now;
+  readonly sandboxReviewer?: boolean;
+  readonly now: () => number;
+}
 
-  async function ownKyc(userId: string): Promise<KycView> {
-    const level1 = await level1Of(db, userId);
-    const rows = await db.query<Level2Row>(
-      `select ${level2Columns} from kyc_level2 where user_id = $1 order by submitted_at desc limit 50`,
-      [userId],
+async function ownKyc(deps: KycDeps, userId: string): Promise<KycView> {
+  const level1 = await level1Of(deps.db, userId);
+  const rows = await deps.db.query<Level2Row>(
+    `select ${level2Columns} from kyc_level2 where user_id = $1 order by submitted_at desc limit 50`,
+    [userId],
+  );
+  return { level1, level2: rows.map(toLevel2) };
+}
+
+async function lockedSubmission(tx: Queryable, submissionId: string): Promise<Level2Row | undefined> {
+  const [row] = await tx.query<Level2Row>(
+    `select ${level2Columns} from kyc_level2 where submission_id = $1 for update`,
+    [submissionId],
+  );
+  return row;
+}
+
+/** An operator reviewing their own submission: refused, and the attempt is audited (the refusal commits). */
+async function refuseOwn(
+  deps: KycDeps,
+  tx: Queryable,
+  operatorId: string,
+  submissionId: string,
+  attempted: 'approve' | 'reject',
+): Promise<Result<Level2View>> {
+  await audit(tx, {
+    userId: operatorId,
+    actorId: operatorId,
+    action: 'kyc.level2.review_refused',
+    detail: { submissionId, attempted, because: 'own submission' },
+  });
+  deps.logger.warn({ submissionId, operatorId, attempted }, 'operator tried to review their own kyc submission');
+  return fail(GatewayError.OwnSubmission, 'A KYC submission is reviewed by another operator, never its owner.');
+}
+
+async function submitLevel1(deps: KycDeps, userId: string, input: Level1Input): Promise<Result<KycView>> {
+  const { db, users, now } = deps;
+  const age = ageOn(input.dateOfBirth, new Date(now()));
+  if (age === undefined || age > 150)
+    return fail(GatewayError.InvalidRequest, 'dateOfBirth is not a real date (YYYY-MM-DD).');
+  if (age < 18) return fail(GatewayError.TooYoung);
+  const outcome = await db.transaction(async (tx): Promise<Result<null>> => {
+    const profile = await findProfile(tx, userId, true);
+    if (profile === undefined) throw new Error('KYC for a user without a live profile');
+    const previous = await level1Of(tx, userId);
+    if (previous !== null && !sameIdentity(previous, input)) {
+      const [verified] = await tx.query<{ status: string }>(
+        `select status from kyc_level2 where user_id = $1 and status in ('pending', 'approved') limit 1`,
+        [userId],
+      );
+      if (verified !== undefined || profile.tier === 'full') {
+        return fail<null>(
+          GatewayError.IdentityLocked,
+          'Your name and date of birth must match the identity document under review or approved; ' +
+            'address and phone can still change. Contact support to correct them.',
+        );
+      }
+    }
+    await tx.query(
+      `insert into kyc_level1 (user_id, first_name, last_name, date_of_birth, address, phone)
+       values ($1, $2, $3, $4, $5::text::jsonb, $6)
+       on conflict (user_id) do update set first_name = excluded.first_name, last_name = excluded.last_name,
+         date_of_birth = excluded.date_of_birth, address = excluded.address, phone = excluded.phone, submitted_at = now()`,
+      [userId, input.firstName, input.lastName, input.dateOfBirth, JSON.stringify(input.address), input.phone],
     );
-    return { level1, level2: rows.map(toLevel2) };
-  }
-
-  async function lockedSubmission(tx: Queryable, submissionId: string): Promise<Level2Row | undefined> {
-    const [row] = await tx.query<Level2Row>(
-      `select ${level2Columns} from kyc_level2 where submission_id = $1 for update`,
-      [submissionId],
-    );
-    return row;
-  }
-
-  /** An operator reviewing their own submission: refused, and the attempt is audited (the refusal commits). */
-  async function refuseOwn(
-    tx: Queryable,
-    operatorId: string,
-    submissionId: string,
-    attempted: 'approve' | 'reject',
-  ): Promise<Result<Level2View>> {
     await audit(tx, {
-      userId: operatorId,
-      actorId: operatorId,
-      action: 'kyc.level2.review_refused',
-      detail: { submissionId, attempted, because: 'own submission' },
+      userId,
+      actorId: userId,
+      action: 'kyc.level1.submitted',
+      detail: { fields: ['firstName', 'lastName', 'dateOfBirth', 'address', 'phone'] },
     });
-    logger.warn({ submissionId, operatorId, attempted }, 'operator tried to review their own kyc submission');
-    return fail(GatewayError.OwnSubmission, 'A KYC submission is reviewed by another operator, never its owner.');
+    if (profile.tier === 'browsing') {
+      await setTier(tx, userId, 'basic');
+      await audit(tx, {
+        userId,
+        actorId: undefined,
+        action: 'tier.changed',
+        detail: { from: 'browsing', to: 'basic', because: 'kyc level 1' },
+      });
+    }
+    return succeed(null);
+  });
+  if (!outcome.ok) return outcome;
+  await users.invalidate(userId);
+  return succeed(await ownKyc(deps, userId));
+}
+
+async function uploadDocument(deps: KycDeps, userId: string, content: Buffer): Promise<Result<UploadedDocument>> {
+  const { db } = deps;
+  if (content.length === 0 || content.length > maxDocumentBytes) {
+    return fail(GatewayError.InvalidRequest, `The document must be 1 byte to ${maxDocumentBytes} bytes.`);
   }
+  const mediaType = detectDocumentType(content);
+  if (mediaType === undefined) return fail(GatewayError.UnsupportedDocument);
+  const documentId = randomUUID();
+  await db.transaction(async (tx) => {
+    await tx.query(
+      'insert into kyc_documents (document_id, user_id, media_type, size_bytes, sha256, content) values ($1, $2, $3, $4, $5, $6)',
+      [documentId, userId, mediaType, content.length, createHash('sha256').update(content).digest(), content],
+    );
+    await audit(tx, {
+      userId,
+      actorId: userId,
+      action: 'kyc.document.uploaded',
+      detail: { documentId, mediaType, sizeBytes: content.length },
+    });
+  });
+  return succeed({ documentId, mediaType, sizeBytes: content.length });
+}
 
-  const service: KycService = {
-    ownKyc,
-
-    async submitLevel1(userId, input) {
-      const age = ageOn(input.dateOfBirth, new Date(now()));
-      if (age === undefined || age > 150)
-        return fail(GatewayError.InvalidRequest, 'dateOfBirth is not a real date (YYYY-MM-DD).');
-      if (age < 18) return fail(GatewayError.TooYoung);
-      const outcome = await db.transaction(async (tx): Promise<Result<null>> => {
-        const profile = await findProfile(tx, userId, true);
-        if (profile === undefined) throw new Error('KYC for a user without a live profile');
-        const previous = await level1Of(tx, userId);
-        if (previous !== null && !sameIdentity(previous, input)) {
-          const [verified] = await tx.query<{ status: string }>(
-            `select status from kyc_level2 where user_id = $1 and status in ('pending', 'approved') limit 1`,
-            [userId],
-          );
-          if (verified !== undefined || profile.tier === 'full') {
-            return fail<null>(
-              GatewayError.IdentityLocked,
-              'Your name and date of birth must match the identity document under review or approved; ' +
-                'address and phone can still change. Contact support to correct them.',
-            );
-          }
-        }
-        await tx.query(
-          `insert into kyc_level1 (user_id, first_name, last_name, date_of_birth, address, phone)
-           values ($1, $2, $3, $4, $5::text::jsonb, $6)
-           on conflict (user_id) do update set first_name = excluded.first_name, last_name = excluded.last_name,
-             date_of_birth = excluded.date_of_birth, address = excluded.address, phone = excluded.phone, submitted_at = now()`,
-          [userId, input.firstName, input.lastName, input.dateOfBirth, JSON.stringify(input.address), input.phone],
-        );
-        await audit(tx, {
-          userId,
-          actorId: userId,
-          action: 'kyc.level1.submitted',
-          detail: { fields: ['firstName', 'lastName', 'dateOfBirth', 'address', 'phone'] },
-        });
-        if (profile.tier === 'browsing') {
-          await setTier(tx, userId, 'basic');
-          await audit(tx, {
-            userId,
-            actorId: undefined,
-            action: 'tier.changed',
-            detail: { from: 'browsing', to: 'basic', because: 'kyc level 1' },
-          });
-        }
-        return succeed(null);
-      });
-      if (!outcome.ok) return outcome;
-      await users.invalidate(userId);
-      return succeed(await ownKyc(userId));
-    },
-
-    async uploadDocument(userId, content) {
-      if (content.length === 0 || content.length > maxDocumentBytes) {
-        return fail(GatewayError.InvalidRequest, `The document must be 1 byte to ${maxDocumentBytes} bytes.`);
-      }
-      const mediaType = detectDocumentType(content);
-      if (mediaType === undefined) return fail(GatewayError.UnsupportedDocument);
-      const documentId = randomUUID();
-      await db.transaction(async (tx) => {
-        await tx.query(
-          'insert into kyc_documents (document_id, user_id, media_type, size_bytes, sha256, content) values ($1, $2, $3, $4, $5, $6)',
-          [documentId, userId, mediaType, content.length, createHash('sha256').update(content).digest(), content],
-        );
-        await audit(tx, {
-          userId,
-          actorId: userId,
-          action: 'kyc.document.uploaded',
-          detail: { documentId, mediaType, sizeBytes: content.length },
-        });
-      });
-      return succeed({ documentId, mediaType, sizeBytes: content.length });
-    },
-
-    async submitLevel2(userId, input) {
-      if (input.expiryDate <= isoDate(new Date(now()))) return fail(GatewayError.DocumentExpired);
-      const outcome = await db.transaction(async (tx): Promise<Result<Level2View>> => {
-        const profile = await findProfile(tx, userId, true);
-        if (profile === undefined) throw new Error('KYC for a user without a live profile');
-        if (profile.tier === 'full') return fail(GatewayError.KycAlreadyApproved);
-        if ((await level1Of(tx, userId)) === null) return fail(GatewayError.KycLevel1Required);
-        const [pending] = await tx.query('select 1 from kyc_level2 where user_id = $1 and status = $2', [
-          userId,
-          'pending',
-        ]);
-        if (pending !== undefined) return fail(GatewayError.KycAlreadyPending);
-        const [document] = await tx.query('select 1 from kyc_documents where document_id = $1 and user_id = $2', [
-          input.documentId,
-          userId,
-        ]);
-        if (document === undefined) return fail(GatewayError.DocumentNotFound);
-        const submissionId = randomUUID();
-        const [row] = await tx.query<Level2Row>(
-          `insert into kyc_level2 (submission_id, user_id, document_type, document_number, issuing_country, expiry_date, document_id)
-           values ($1, $2, $3, $4, $5, $6, $7) returning ${level2Columns}`,
-          [
-            submissionId,
-            userId,
-            input.documentType,
-            input.documentNumber,
-            input.issuingCountry,
-            input.expiryDate,
-            input.documentId,
-          ],
-        );
-        await audit(tx, {
-          userId,
-          actorId: userId,
-          action: 'kyc.level2.submitted',
-          detail: { submissionId, documentId: input.documentId },
-        });
-        return succeed(toLevel2(row!));
-      });
-      if (!outcome.ok) return outcome;
-      await users.invalidate(userId);
-      if (deps.sandboxReviewer === true && !sandboxLeavesPending(input.documentNumber))
-        return service.approve(undefined, outcome.value.submissionId);
-      return outcome;
-    },
-
-    async listPending(limit) {
-      const rows = await db.query<Level2Row>(
-        `select ${level2Columns} from kyc_level2 where status = 'pending' order by submitted_at limit $1`,
-        [limit],
-      );
-      return rows.map(toLevel2);
-    },
-
-    async review(submissionId) {
-      const [row] = await db.query<Level2Row>(`select ${level2Columns} from kyc_level2 where submission_id = $1`, [
+async function submitLevel2(deps: KycDeps, userId: string, input: Level2Input): Promise<Result<Level2View>> {
+  const { db, users, now } = deps;
+  if (input.expiryDate <= isoDate(new Date(now()))) return fail(GatewayError.DocumentExpired);
+  const outcome = await db.transaction(async (tx): Promise<Result<Level2View>> => {
+    const profile = await findProfile(tx, userId, true);
+    if (profile === undefined) throw new Error('KYC for a user without a live profile');
+    if (profile.tier === 'full') return fail(GatewayError.KycAlreadyApproved);
+    if ((await level1Of(tx, userId)) === null) return fail(GatewayError.KycLevel1Required);
+    const [pending] = await tx.query('select 1 from kyc_level2 where user_id = $1 and status = $2', [
+      userId,
+      'pending',
+    ]);
+    if (pending !== undefined) return fail(GatewayError.KycAlreadyPending);
+    const [document] = await tx.query('select 1 from kyc_documents where document_id = $1 and user_id = $2', [
+      input.documentId,
+      userId,
+    ]);
+    if (document === undefined) return fail(GatewayError.DocumentNotFound);
+    const submissionId = randomUUID();
+    const [row] = await tx.query<Level2Row>(
+      `insert into kyc_level2 (submission_id, user_id, document_type, document_number, issuing_country, expiry_date, document_id)
+       values ($1, $2, $3, $4, $5, $6, $7) returning ${level2Columns}`,
+      [
         submissionId,
-      ]);
-      if (row === undefined) return fail(GatewayError.KycNotFound);
-      const [document] = await db.query<{ media_type: DocumentMediaType; size_bytes: number }>(
-        'select media_type, size_bytes from kyc_documents where document_id = $1',
-        [row.document_id],
-      );
-      if (document === undefined) return fail(GatewayError.DocumentNotFound);
-      return succeed({
-        submission: toLevel2(row),
-        level1: await level1Of(db, row.user_id),
-        document: { documentId: row.document_id, mediaType: document.media_type, sizeBytes: document.size_bytes },
-      });
-    },
+        userId,
+        input.documentType,
+        input.documentNumber,
+        input.issuingCountry,
+        input.expiryDate,
+        input.documentId,
+      ],
+    );
+    await audit(tx, {
+      userId,
+      actorId: userId,
+      action: 'kyc.level2.submitted',
+      detail: { submissionId, documentId: input.documentId },
+    });
+    return succeed(toLevel2(row!));
+  });
+  if (!outcome.ok) return outcome;
+  await users.invalidate(userId);
+  if (deps.sandboxReviewer === true && !sandboxLeavesPending(input.documentNumber))
+    return approve(deps, undefined, outcome.value.submissionId);
+  return outcome;
+}
 
-    async document(submissionId) {
-      const [row] = await db.query<{ media_type: DocumentMediaType; content: Buffer }>(
-        `select d.media_type, d.content from kyc_level2 s join kyc_documents d on d.document_id = s.document_id
-         where s.submission_id = $1`,
-        [submissionId],
-      );
-      if (row === undefined) return fail(GatewayError.KycNotFound);
-      return succeed({ mediaType: row.media_type, content: row.content });
-    },
+async function listPending(deps: KycDeps, limit: number): Promise<Level2View[]> {
+  const { db } = deps;
+  const rows = await db.query<Level2Row>(
+    `select ${level2Columns} from kyc_level2 where status = 'pending' order by submitted_at limit $1`,
+    [limit],
+  );
+  return rows.map(toLevel2);
+}
 
-    async approve(operatorId, submissionId) {
-      const outcome = await db.transaction(async (tx): Promise<Result<Level2View>> => {
-        const row = await lockedSubmission(tx, submissionId);
-        if (row === undefined) return fail(GatewayError.KycNotFound);
-        if (operatorId === row.user_id) return refuseOwn(tx, operatorId, submissionId, 'approve');
-        if (row.status !== 'pending') return fail(GatewayError.KycNotPending);
-        const [updated] = await tx.query<Level2Row>(
-          `update kyc_level2 set status = 'approved', reviewed_at = now(), reviewed_by = $2 where submission_id = $1
-           returning ${level2Columns}`,
-          [submissionId, operatorId ?? null],
-        );
-        await audit(tx, {
-          userId: row.user_id,
-          actorId: operatorId,
-          action: 'kyc.level2.approved',
-          detail: { submissionId, reviewer: operatorId === undefined ? 'sandbox' : 'operator' },
-        });
-        const profile = await findProfile(tx, row.user_id, true);
-        if (profile !== undefined && !atLeast(profile.tier, 'full')) {
-          await setTier(tx, row.user_id, 'full');
-          await audit(tx, {
-            userId: row.user_id,
-            actorId: operatorId,
-            action: 'tier.changed',
-            detail: { from: profile.tier, to: 'full', because: 'kyc level 2 approved' },
-          });
-        }
-        return succeed(toLevel2(updated!));
-      });
-      if (outcome.ok) {
-        await users.invalidate(outcome.value.userId);
-        logger.info({ submissionId, operatorId }, 'kyc level 2 approved');
-      }
-      return outcome;
-    },
+async function review(deps: KycDeps, submissionId: string): ReturnType<KycService['review']> {
+  const { db } = deps;
+  const [row] = await db.query<Level2Row>(`select ${level2Columns} from kyc_level2 where submission_id = $1`, [
+    submissionId,
+  ]);
+  if (row === undefined) return fail(GatewayError.KycNotFound);
+  const [document] = await db.query<{ media_type: DocumentMediaType; size_bytes: number }>(
+    'select media_type, size_bytes from kyc_documents where document_id = $1',
+    [row.document_id],
+  );
+  if (document === undefined) return fail(GatewayError.DocumentNotFound);
+  return succeed({
+    submission: toLevel2(row),
+    level1: await level1Of(db, row.user_id),
+    document: { documentId: row.document_id, mediaType: document.media_type, sizeBytes: document.size_bytes },
+  });
+}
 
-    async reject(operatorId, submissionId, reason) {
-      const outcome = await db.transaction(async (tx): Promise<Result<Level2View>> => {
-        const row = await lockedSubmission(tx, submissionId);
-        if (row === undefined) return fail(GatewayError.KycNotFound);
-        if (operatorId === row.user_id) return refuseOwn(tx, operatorId, submissionId, 'reject');
-        if (row.status !== 'pending') return fail(GatewayError.KycNotPending);
-        const [updated] = await tx.query<Level2Row>(
-          `update kyc_level2 set status = 'rejected', reviewed_at = now(), reviewed_by = $2, rejection_reason = $3
-           where submission_id = $1 returning ${level2Columns}`,
-          [submissionId, operatorId, reason],
-        );
-        await audit(tx, {
-          userId: row.user_id,
-          actorId: operatorId,
-          action: 'kyc.level2.rejected',
-          detail: { submissionId, reason },
-        });
-        return succeed(toLevel2(updated!));
+async function document(deps: KycDeps, submissionId: string): ReturnType<KycService['document']> {
+  const { db } = deps;
+  const [row] = await db.query<{ media_type: DocumentMediaType; content: Buffer }>(
+    `select d.media_type, d.content from kyc_level2 s join kyc_documents d on d.document_id = s.document_id
+     where s.submission_id = $1`,
+    [submissionId],
+  );
+  if (row === undefined) return fail(GatewayError.KycNotFound);
+  return succeed({ mediaType: row.media_type, content: row.content });
+}
+
+async function approve(
+  deps: KycDeps,
+  operatorId: string | undefined,
+  submissionId: string,
+): Promise<Result<Level2View>> {
+  const { db, users, logger } = deps;
+  const outcome = await db.transaction(async (tx): Promise<Result<Level2View>> => {
+    const row = await lockedSubmission(tx, submissionId);
+    if (row === undefined) return fail(GatewayError.KycNotFound);
+    if (operatorId === row.user_id) return refuseOwn(deps, tx, operatorId, submissionId, 'approve');
+    if (row.status !== 'pending') return fail(GatewayError.KycNotPending);
+    const [updated] = await tx.query<Level2Row>(
+      `update kyc_level2 set status = 'approved', reviewed_at = now(), reviewed_by = $2 where submission_id = $1
+       returning ${level2Columns}`,
+      [submissionId, operatorId ?? null],
+    );
+    await audit(tx, {
+      userId: row.user_id,
+      actorId: operatorId,
+      action: 'kyc.level2.approved',
+      detail: { submissionId, reviewer: operatorId === undefined ? 'sandbox' : 'operator' },
+    });
+    const profile = await findProfile(tx, row.user_id, true);
+    if (profile !== undefined && !atLeast(profile.tier, 'full')) {
+      await setTier(tx, row.user_id, 'full');
+      await audit(tx, {
+        userId: row.user_id,
+        actorId: operatorId,
+        action: 'tier.changed',
+        detail: { from: profile.tier, to: 'full', because: 'kyc level 2 approved' },
       });
-      if (outcome.ok) await users.invalidate(outcome.value.userId);
-      return outcome;
-    },
+    }
+    return succeed(toLevel2(updated!));
+  });
+  if (outcome.ok) {
+    await users.invalidate(outcome.value.userId);
+    logger.info({ submissionId, operatorId }, 'kyc level 2 approved');
+  }
+  return outcome;
+}
+
+async function reject(
+  deps: KycDeps,
+  operatorId: string,
+  submissionId: string,
+  reason: string,
+): Promise<Result<Level2View>> {
+  const { db, users } = deps;
+  const outcome = await db.transaction(async (tx): Promise<Result<Level2View>> => {
+    const row = await lockedSubmission(tx, submissionId);
+    if (row === undefined) return fail(GatewayError.KycNotFound);
+    if (operatorId === row.user_id) return refuseOwn(deps, tx, operatorId, submissionId, 'reject');
+    if (row.status !== 'pending') return fail(GatewayError.KycNotPending);
+    const [updated] = await tx.query<Level2Row>(
+      `update kyc_level2 set status = 'rejected', reviewed_at = now(), reviewed_by = $2, rejection_reason = $3
+       where submission_id = $1 returning ${level2Columns}`,
+      [submissionId, operatorId, reason],
+    );
+    await audit(tx, {
+      userId: row.user_id,
+      actorId: operatorId,
+      action: 'kyc.level2.rejected',
+      detail: { submissionId, reason },
+    });
+    return succeed(toLevel2(updated!));
+  });
+  if (outcome.ok) await users.invalidate(outcome.value.userId);
+  return outcome;
+}
+
+/** The use cases bound to their dependencies. */
+export function createKycService(options: Omit<KycDeps, 'now'> & { readonly now?: () => number }): KycService {
+  const deps: KycDeps = { ...options, now: options.now ?? Date.now };
+  return {
+    ownKyc: (userId) => ownKyc(deps, userId),
+    submitLevel1: (userId, input) => submitLevel1(deps, userId, input),
+    uploadDocument: (userId, content) => uploadDocument(deps, userId, content),
+    submitLevel2: (userId, input) => submitLevel2(deps, userId, input),
+    listPending: (limit) => listPending(deps, limit),
+    review: (submissionId) => review(deps, submissionId),
+    document: (submissionId) => document(deps, submissionId),
+    approve: (operatorId, submissionId) => approve(deps, operatorId, submissionId),
+    reject: (operatorId, submissionId, reason) => reject(deps, operatorId, submissionId, reason),
   };
-  return service;
 }
