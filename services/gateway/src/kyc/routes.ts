@@ -100,8 +100,12 @@ const SubmissionParams = Type.Object(
 const documentContentTypes = ['application/octet-stream', 'image/jpeg', 'image/png', 'application/pdf'];
 
 export function registerKycRoutes(app: HttpServer, deps: { kyc: KycService }): void {
-  const { kyc } = deps;
+  registerOwnKycRoutes(app, deps.kyc);
+  registerReviewRoutes(app, deps.kyc);
+}
 
+/** The signed-in user's own KYC: read it, level 1, the document upload, level 2. */
+function registerOwnKycRoutes(app: HttpServer, kyc: KycService): void {
   app.get(
     '/kyc',
     {
@@ -182,7 +186,10 @@ export function registerKycRoutes(app: HttpServer, deps: { kyc: KycService }): v
       return reply.status(201).send(submission);
     },
   );
+}
 
+/** The operator's review: the queue, a submission and its document, approve, reject. */
+function registerReviewRoutes(app: HttpServer, kyc: KycService): void {
   app.get(
     '/operator/kyc/pending',
     {
