@@ -30,7 +30,6 @@ const usedWithoutImport: Readonly<Record<string, string>> = {
   'patch-package': 'applies patches/ at postinstall',
   'openapi-typescript': "generates the web app's API types (npm run -w @t50/web generate)",
   'axe-core': 'injected into pages by the browser tests as a script file',
-  'pino-pretty': 'a log transport loaded by name',
 };
 
 interface Workspace {
