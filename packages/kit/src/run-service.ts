@@ -15,6 +15,11 @@
  */
 import type { Logger } from 'pino';
 import { ConfigError } from './config';
+import { registerWithConsul } from './consul';
+import { createPostgresDatabase, ensureDatabaseExists, type Database } from './db';
+import type { HttpServer } from './http';
+import { initTracing } from './tracing';
+import { createRabbitTransport, type Transport } from './transport';
 import { createLifecycle, handleProcessSignals, type Lifecycle } from './lifecycle';
 import { createLogger } from './logger';
 import { withTimeout } from './timeout';
@@ -49,6 +54,34 @@ export interface StartContext<C> {
    * reconnecting in the background would keep the process alive).
    */
   readonly dependency: <T>(dependency: string, connect: () => Promise<T>, options?: DependencyOptions<T>) => Promise<T>;
+  /**
+   * The service's PostgreSQL database: created if missing (within the
+   * dependency deadline), `prepare` run on it first (migrations), then a pool
+   * closed at shutdown.
+   */
+  readonly postgres: (
+    url: string,
+    options?: { readonly maxConnections?: number; readonly prepare?: (url: string) => Promise<unknown> },
+  ) => Promise<Database>;
+  /** A RabbitMQ connection within the dependency deadline, closed at shutdown. */
+  readonly rabbitmq: (url: string) => Promise<Transport>;
+  /**
+   * Listens on `host:port` (0: any free port), registers with Consul when
+   * CONSUL_HTTP_ADDR is set (deregistered first at shutdown), and returns the
+   * URL. Register the closer of the app before calling it.
+   */
+  readonly serve: (
+    app: HttpServer,
+    options: { readonly host: string; readonly port: number; readonly tags?: readonly string[] },
+  ) => Promise<string>;
+}
+
+/** The configuration keys every service has (the kit's `commonConfig`). */
+export interface CommonServiceConfig {
+  readonly LOG_LEVEL: string;
+  readonly OTEL_EXPORTER_OTLP_ENDPOINT: string;
+  readonly CONSUL_HTTP_ADDR: string;
+  readonly SERVICE_ADVERTISE_HOST: string;
 }
 
 export interface DependencyOptions<T> {
@@ -59,7 +92,7 @@ export interface DependencyOptions<T> {
   readonly closeLate?: (value: T) => Promise<void> | void;
 }
 
-export interface RunServiceOptions<C extends { readonly LOG_LEVEL: string }> {
+export interface RunServiceOptions<C extends CommonServiceConfig> {
   /** Shown in every line the runner prints, e.g. 'transactions'. */
   readonly name: string;
   readonly loadConfig: () => C;
@@ -92,7 +125,7 @@ function reasonOf(error: unknown): string {
  * Runs a service's start path and owns its exit code. Never returns a
  * rejected promise: every failure ends the process with exit code 1.
  */
-export async function runService<C extends { readonly LOG_LEVEL: string }>(options: RunServiceOptions<C>): Promise<void> {
+export async function runService<C extends CommonServiceConfig>(options: RunServiceOptions<C>): Promise<void> {
   const { name } = options;
   let config: C;
   try {
@@ -106,11 +139,54 @@ export async function runService<C extends { readonly LOG_LEVEL: string }>(optio
   logger.info('starting');
   const lifecycle = createLifecycle(logger);
   handleProcessSignals(lifecycle, logger);
+  // Registered first, so it closes last: the spans of the shutdown are exported too.
+  lifecycle.onClose('tracing', initTracing({ serviceName: name, endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }));
+  const dependency: StartContext<C>['dependency'] = (dependencyName, connect, dependencyOptions) =>
+    connectDependency(dependencyName, connect, dependencyOptions ?? {});
   const context: StartContext<C> = {
     config,
     logger,
     lifecycle,
-    dependency: (dependency, connect, dependencyOptions) => connectDependency(dependency, connect, dependencyOptions ?? {}),
+    dependency,
+    async postgres(url, databaseOptions = {}) {
+      await dependency('PostgreSQL', () => ensureDatabaseExists(url));
+      await databaseOptions.prepare?.(url);
+      const db = createPostgresDatabase({
+        url,
+        applicationName: name,
+        ...(databaseOptions.maxConnections === undefined ? {} : { maxConnections: databaseOptions.maxConnections }),
+      });
+      lifecycle.onClose('database', () => db.close());
+      return db;
+    },
+    async rabbitmq(url) {
+      const transport = await dependency('RabbitMQ', () =>
+        createRabbitTransport({ url, logger, connectionName: name }),
+      );
+      lifecycle.onClose('broker', () => transport.close());
+      return transport;
+    },
+    async serve(app, serveOptions) {
+      await app.listen({ host: serveOptions.host, port: serveOptions.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : serveOptions.port;
+      if (config.CONSUL_HTTP_ADDR !== '') {
+        const deregister = await registerWithConsul(
+          {
+            consulAddress: config.CONSUL_HTTP_ADDR,
+            serviceName: name,
+            serviceId: `${name}-${config.SERVICE_ADVERTISE_HOST}-${port}`,
+            host: config.SERVICE_ADVERTISE_HOST,
+            port,
+            tags: serveOptions.tags ?? ['http', 'v1'],
+          },
+          logger,
+        );
+        // Registered last, so it runs first: leave the catalogue before the server stops.
+        lifecycle.onClose('consul', deregister);
+      }
+      return `http://${serveOptions.host}:${port}`;
+    },
   };
   const startTimeoutMs = options.startTimeoutMs ?? defaultStartTimeoutMs;
   try {
@@ -128,14 +204,20 @@ export async function runService<C extends { readonly LOG_LEVEL: string }>(optio
     );
     process.stderr.write(`${name}: start failed: ${reason}\n`);
     // Close what did open, but never wait long: a half-open client must not hold the exit.
-    await withTimeout(lifecycle.shutdown('start failed'), failureCloseTimeoutMs, () => new Error('close timed out')).catch(
-      () => undefined,
-    );
+    await withTimeout(
+      lifecycle.shutdown('start failed'),
+      failureCloseTimeoutMs,
+      () => new Error('close timed out'),
+    ).catch(() => undefined);
     process.exit(1);
   }
 }
 
-async function connectDependency<T>(dependency: string, connect: () => Promise<T>, options: DependencyOptions<T>): Promise<T> {
+async function connectDependency<T>(
+  dependency: string,
+  connect: () => Promise<T>,
+  options: DependencyOptions<T>,
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? defaultDependencyTimeoutMs;
   let timedOut = false;
   const attempt = connect();
@@ -153,20 +235,28 @@ async function connectDependency<T>(dependency: string, connect: () => Promise<T
       );
     }
     if (options.abandon !== undefined) {
-      await withTimeout(Promise.resolve(options.abandon()), 1_000, () => new Error('abandon timed out')).catch(() => undefined);
+      await withTimeout(Promise.resolve(options.abandon()), 1_000, () => new Error('abandon timed out')).catch(
+        () => undefined,
+      );
     }
     const reason = maskCredentials(reasonOf(error));
-    throw new DependencyError(dependency, reason.startsWith(`${dependency}: `) ? reason.slice(dependency.length + 2) : reason, {
-      cause: error,
-    });
+    throw new DependencyError(
+      dependency,
+      reason.startsWith(`${dependency}: `) ? reason.slice(dependency.length + 2) : reason,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
 function configErrorText(name: string, error: unknown): string {
   if (error instanceof ConfigError) {
-    return [`${name}: invalid configuration; fix these environment variables:`, ...error.problems.map((problem) => `  - ${problem}`), ''].join(
-      '\n',
-    );
+    return [
+      `${name}: invalid configuration; fix these environment variables:`,
+      ...error.problems.map((problem) => `  - ${problem}`),
+      '',
+    ].join('\n');
   }
   return `${name}: could not read the configuration: ${describeStartFailure(error)}\n`;
 }
