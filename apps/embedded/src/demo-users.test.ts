@@ -9,83 +9,37 @@
  * plainly instead of printing passwords that do not work.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const repositoryRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+import { repositoryRoot, startEmbedded, type EmbeddedProcess } from './testing';
 
 interface Started {
-  readonly child: ChildProcess;
+  readonly process: EmbeddedProcess;
   readonly url: string;
+  /** What the start printed up to its banner's last line. */
   readonly banner: string;
 }
 
-const children = new Set<ChildProcess>();
-const killGroup = (child: ChildProcess, signal: NodeJS.Signals) => {
-  try {
-    process.kill(-(child.pid ?? 0), signal);
-  } catch {
-    // gone already
-  }
-};
-process.once('exit', () => {
-  for (const child of children) killGroup(child, 'SIGKILL');
-});
-
-function startArguments(): string[] {
-  const manifest = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  const words = (manifest.scripts.start ?? '').trim().split(/\s+/);
-  assert.equal(words[0], 'node', 'npm start runs node');
-  return words.slice(1);
-}
-
 async function start(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, startArguments(), {
-    cwd: repositoryRoot,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = await startEmbedded(dataDir, {
     env: {
-      ...process.env,
-      EMBEDDED_DATA_DIR: dataDir,
-      EMBEDDED_PORT: '0',
       EMBEDDED_SEED: 'true',
       EMBEDDED_WEB_BUILD: 'false',
       GATEWAY_WEB_DIR: join(repositoryRoot, 'apps/web/dist'),
+      LOG_LEVEL: 'warn',
       ...env,
     },
   });
-  children.add(child);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const deadline = Date.now() + 120_000;
-  while (!output.includes('Press Ctrl-C to stop.')) {
-    if (child.exitCode !== null) assert.fail(`embedded mode exited with ${child.exitCode}:\n${output}`);
-    if (Date.now() > deadline) assert.fail(`no banner within 120 s:\n${output}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  const url = /^ {2}gateway +(http:\/\/127\.0\.0\.1:\d+) /m.exec(output)?.[1];
-  assert.ok(url !== undefined, `the banner names the gateway:\n${output}`);
-  return { child, url, banner: output };
+  return { process: started, url: started.gateway, banner: started.output() };
 }
 
 async function stop(started: Started): Promise<void> {
-  const { child } = started;
-  const exited = new Promise<void>((done) => (child.exitCode !== null ? done() : child.once('exit', () => done())));
-  killGroup(child, 'SIGTERM');
-  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
-  children.delete(child);
-  assert.equal(child.exitCode, 0, 'a stop is clean');
+  assert.equal(await started.process.stop(), 0, 'a stop is clean');
 }
 
 async function call(
@@ -177,7 +131,7 @@ describe('demo users in embedded mode', () => {
     dataDir = await mkdtemp(join(tmpdir(), 't50-demo-'));
   });
   after(async () => {
-    for (const started of running) if (started.child.exitCode === null) await stop(started).catch(() => undefined);
+    for (const started of running) await started.process.kill();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -5,112 +5,30 @@
  * and stop with exit code 0.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { repositoryRoot, startEmbedded, type EmbeddedProcess } from './testing';
 
-const repositoryRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-/**
- * The promise is ready within 60 s; a test machine under heavy load (the whole
- * suite in parallel) gets twice that before the test calls it a failure.
- */
-const readyWithinMs = 120_000;
-
-interface Running {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly urls: Record<string, string>;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-/** The command behind `npm start`, run directly so SIGTERM reaches the process itself. */
-function startCommand(): string[] {
-  const manifest = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  const words = (manifest.scripts.start ?? '').split(' ');
-  assert.equal(words[0], 'node', 'npm start runs node');
-  return words.slice(1);
-}
-
-/** Every process this file started and has not seen exit: killed, with their children, whatever happens. */
-const alive = new Set<ChildProcessWithoutNullStreams>();
-
-/** SIGKILL to the child's whole process group (it is started detached, as its group's leader). */
-function killGroup(child: ChildProcessWithoutNullStreams): void {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
-  }
-}
-
-async function start(dataDir: string): Promise<Running> {
-  const child = spawn(process.execPath, startCommand(), {
-    cwd: repositoryRoot,
-    env: { ...process.env, EMBEDDED_DATA_DIR: dataDir, EMBEDDED_PORT: '0', LOG_LEVEL: 'info' },
-    detached: true,
-  });
-  alive.add(child);
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((done) =>
-    child.once('exit', (code) => {
-      alive.delete(child);
-      done(code);
-    }),
-  );
-  const startedAt = Date.now();
-  try {
-    // Bounded: one look every 200 ms until the banner's last line, the deadline, or an early exit.
-    while (!output.includes('Press Ctrl-C to stop.')) {
-      if (child.exitCode !== null) assert.fail(`embedded mode exited with ${child.exitCode}:\n${output}`);
-      if (Date.now() - startedAt > readyWithinMs) assert.fail(`no banner within ${readyWithinMs} ms:\n${output}`);
-      await new Promise((done) => setTimeout(done, 200));
-    }
-    const urls: Record<string, string> = {};
-    for (const match of output.matchAll(/^ {2}(\w+) +(http:\/\/127\.0\.0\.1:\d+) /gm)) urls[match[1]!] = match[2]!;
-    for (const [name, url] of Object.entries(urls)) {
-      const ready = await fetch(`${url}/health/ready`);
-      assert.equal(ready.status, 200, `${name} is ready`);
-    }
-    assert.ok(Date.now() - startedAt < readyWithinMs, `ready within ${readyWithinMs} ms`);
-    return { child, urls, output: () => output, exited };
-  } catch (error) {
-    // A start that failed leaves nothing running (its pid file would hold the folder).
-    killGroup(child);
-    await exited;
-    throw error;
-  }
-}
-
-async function stop(running: Running): Promise<number | null> {
-  running.child.kill('SIGTERM');
-  const timeout = setTimeout(() => killGroup(running.child), 30_000);
-  try {
-    return await running.exited;
-  } finally {
-    clearTimeout(timeout);
-  }
-}
+type Running = EmbeddedProcess;
+const start = (dataDir: string) => startEmbedded(dataDir);
+const stop = (running: Running) => running.stop();
 
 /** Runs a case with embedded mode started on `dataDir`; the process is gone when the case ends, pass or fail. */
 async function withRunning(dataDir: string, work: (running: Running) => Promise<void>): Promise<void> {
   const running = await start(dataDir);
   try {
+    for (const [name, url] of Object.entries(running.urls)) {
+      const ready = await fetch(`${url}/health/ready`);
+      assert.equal(ready.status, 200, `${name} is ready`);
+    }
     await work(running);
   } finally {
-    if (running.child.exitCode === null && running.child.signalCode === null) {
-      killGroup(running.child);
-      await running.exited;
-    }
+    await running.kill();
   }
 }
 
@@ -172,7 +90,6 @@ describe('embedded mode (npm start)', () => {
   let webToken = '';
 
   after(async () => {
-    for (const child of alive) killGroup(child);
     await rm(root, { recursive: true, force: true });
   });
 

@@ -4,8 +4,8 @@
  * - `startPlatform()` runs `npm start`'s command (embedded mode: every
  *   service, the gateway serving the built app) as a child process on free
  *   ports, in a fresh temporary data folder, and resolves once its banner says
- *   it is ready. The child leads its own process group; `stop()` ends the
- *   whole group (SIGTERM, then SIGKILL after 15 s) and deletes the folder. A
+ *   it is ready (`@t50/embedded/testing`). The child leads its own process group; `stop()` ends
+ *   it (SIGTERM, then SIGKILL to the group after 15 s) and deletes the folder. A
  *   test process that ends in any other way (failure, Ctrl-C, the runner's
  *   timeout) still kills every group it started.
  * - `launchBrowser()` starts Debian's Chromium (/usr/bin/chromium, or
@@ -23,12 +23,13 @@
  * apps/web/dist is missing or older than its sources); the platforms then
  * start without checking again (EMBEDDED_WEB_BUILD=false).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repositoryRoot, startEmbedded, type EmbeddedProcess } from '@t50/embedded/testing';
 import { chromium, type Browser } from 'playwright-core';
 
 export interface DemoUser {
@@ -58,45 +59,8 @@ export interface PlatformOptions {
   readonly readyWithinMs?: number;
 }
 
-export const repositoryRoot = resolve(import.meta.dirname, '..', '..', '..');
+export { repositoryRoot };
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** Process groups started by this test process and not yet stopped. */
-const running = new Set<number>();
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is gone already.
-  }
-}
-
-let cleanupInstalled = false;
-function installCleanup(): void {
-  if (cleanupInstalled) return;
-  cleanupInstalled = true;
-  process.once('exit', () => {
-    for (const pid of running) killGroup(pid, 'SIGKILL');
-  });
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      for (const pid of running) killGroup(pid, 'SIGKILL');
-      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
-    });
-  }
-}
-
-/** The arguments after `node` in the root package.json's start script. */
-function startArguments(): string[] {
-  const manifest = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as {
-    scripts: Record<string, string>;
-  };
-  const words = (manifest.scripts.start ?? '').trim().split(/\s+/);
-  if (words[0] !== 'node' || words.some((word) => /[&|;<>]/.test(word)))
-    throw new Error(`npm start is expected to be one node command, not: ${manifest.scripts.start ?? ''}`);
-  return words.slice(1);
-}
 
 let webBuilt = false;
 /** Builds the web app when it is missing or stale (once per test process). */
@@ -114,79 +78,49 @@ export function ensureWebAppBuilt(): void {
   webBuilt = true;
 }
 
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-/** Waits for the child to exit, at most `ms`; true when it did. */
-async function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return true;
-  return await new Promise<boolean>((done) => {
-    const timer = setTimeout(() => done(false), ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done(true);
-    });
-  });
-}
-
 export async function startPlatform(options: PlatformOptions = {}): Promise<RunningPlatform> {
-  installCleanup();
   ensureWebAppBuilt();
   const dataDir = await mkdtemp(join(tmpdir(), 't50-e2e-'));
-  const child = spawn(process.execPath, startArguments(), {
-    cwd: repositoryRoot,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      EMBEDDED_DATA_DIR: dataDir,
-      EMBEDDED_PORT: '0',
-      EMBEDDED_SEED: 'true',
-      EMBEDDED_WEB_BUILD: 'false',
-      EMBEDDED_KYC_AUTO_APPROVE: String(options.kycAutoApprove ?? true),
-      GATEWAY_WEB_DIR: join(repositoryRoot, 'apps/web/dist'),
-      LOG_LEVEL: 'info',
-      ...options.env,
-    },
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('the platform did not start');
-  running.add(pid);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-
+  let started: EmbeddedProcess | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
-      killGroup(pid, 'SIGTERM');
-      if (!(await exited(child, 15_000))) killGroup(pid, 'SIGKILL');
-      await exited(child, 5_000);
-      // Anything else left in the group (a build, a stray child) goes too.
-      killGroup(pid, 'SIGKILL');
-      running.delete(pid);
+      if (started !== undefined && (await withDeadline(started.stop(), 15_000)) === 'late') await started.kill();
       rmSync(dataDir, { recursive: true, force: true });
     })());
-
   try {
-    const readyWithinMs = options.readyWithinMs ?? 120_000;
-    const deadline = Date.now() + readyWithinMs;
-    // Bounded: one look every 100 ms until the banner's last line, an early exit, or the deadline.
-    while (!output.includes('Press Ctrl-C to stop.')) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`the platform exited (${child.exitCode ?? child.signalCode}):\n${output}`);
-      if (Date.now() > deadline)
-        throw new Error(`the platform printed no banner within ${readyWithinMs} ms:\n${output}`);
-      await sleep(100);
-    }
-    const url = /^Open (http:\/\/\S+) in your browser$/m.exec(output)?.[1];
-    if (url === undefined) throw new Error(`the banner names no URL to open (is the web app built?):\n${output}`);
+    started = await startEmbedded(dataDir, {
+      readyWithinMs: options.readyWithinMs ?? 120_000,
+      env: {
+        EMBEDDED_SEED: 'true',
+        EMBEDDED_WEB_BUILD: 'false',
+        EMBEDDED_KYC_AUTO_APPROVE: String(options.kycAutoApprove ?? true),
+        GATEWAY_WEB_DIR: join(repositoryRoot, 'apps/web/dist'),
+        LOG_LEVEL: 'info',
+        ...options.env,
+      },
+    });
+    const output = started.output;
+    const url = /^Open (http:\/\/\S+) in your browser$/m.exec(output())?.[1];
+    if (url === undefined) throw new Error(`the banner names no URL to open (is the web app built?):\n${output()}`);
     const ready = await fetch(`${url}/health/ready`);
     if (ready.status !== 200) throw new Error(`${url}/health/ready answered ${ready.status}`);
     const demoUsers = JSON.parse(readFileSync(join(dataDir, 'secrets', 'demo-users.json'), 'utf8')) as DemoUser[];
-    return { url, dataDir, demoUsers, output: () => output, stop };
+    return { url, dataDir, demoUsers, output, stop };
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/** 'late' when `work` has not settled within `ms`. */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((done) => (timer = setTimeout(() => done('late'), ms)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
