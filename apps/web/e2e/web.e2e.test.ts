@@ -422,11 +422,10 @@ describe('web app in Chromium', () => {
       await review(desk, documentNumber, { reason: 'The photo is too small to read; upload a sharper scan.' });
       await desk.getByRole('link', { name: '← Review queue' }).click();
       await desk.getByRole('heading', { name: 'KYC review' }).waitFor();
-      assert.equal(
-        await desk.getByRole('link', { name: `Review ${documentNumber}` }).count(),
-        0,
-        'no longer in the queue',
-      );
+      // No longer in the queue (waited for: the list may still be rendering).
+      await desk
+        .getByRole('link', { name: `Review ${documentNumber}` })
+        .waitFor({ state: 'detached', timeout: 10_000 });
 
       await page.reload();
       await page.getByText('Rejected', { exact: true }).waitFor();

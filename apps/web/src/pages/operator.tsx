@@ -136,7 +136,8 @@ export function ReviewPage() {
       setReasonError(shown.fields.reason);
       return;
     }
-    await queryClient.invalidateQueries({ queryKey: ['review-queue'] });
+    // The queue is not on screen now: refetch it anyway, so going back never shows the decided submission.
+    await queryClient.invalidateQueries({ queryKey: ['review-queue'], refetchType: 'all' });
     await queryClient.invalidateQueries({ queryKey: ['review', submissionId] });
   }
 
