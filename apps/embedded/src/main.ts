@@ -51,10 +51,17 @@ async function main(): Promise<void> {
   } catch (error) {
     // The same short message and exit code as a standalone service: the bad keys, no value, no stack.
     if (error instanceof ConfigError) {
-      complain(['embedded mode: invalid configuration; fix these environment variables:', ...error.problems.map((problem) => `  - ${problem}`)].join('\n'));
+      complain(
+        [
+          'embedded mode: invalid configuration; fix these environment variables:',
+          ...error.problems.map((problem) => `  - ${problem}`),
+        ].join('\n'),
+      );
       process.exit(1);
     }
-    complain(`embedded mode: could not read the configuration: ${error instanceof Error ? error.message : String(error)}`);
+    complain(
+      `embedded mode: could not read the configuration: ${error instanceof Error ? error.message : String(error)}`,
+    );
     process.exit(1);
   }
   const dataDir = resolve(config.EMBEDDED_DATA_DIR);
