@@ -376,6 +376,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     log(`fault plan: ${plan.map((p) => `${p.fault}@${Math.round(p.at * 100)}%`).join(', ') || 'none'}`);
 
     const progress = () => workload.mainSent / Math.max(1, options.transfers);
+    /**
+     * Makes the service commit a transaction that changes nothing: a command over HTTP under the id of a
+     * setup message already recorded, which the writer reads, finds in its inbox and answers from there
+     * (no write, no event, no outbox row), in a transaction of its own. Its answer does not matter.
+     */
+    const pokeCommit = async () => {
+      await fetch(`${url}/v1/commands`, {
+        method: 'POST',
+        headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id: setupIds[0],
+          type: 'ledger.account.open',
+          version: 1,
+          data: { ownerId: workload.rich[0], asset: 'USD' },
+        }),
+        signal: AbortSignal.timeout(20_000),
+      })
+        .then((response) => response.body?.cancel())
+        .catch(() => undefined);
+    };
     let publishing = true;
     const runFault = async (fault: Fault) => {
       switch (fault) {
@@ -427,7 +447,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
           log('fault: the next answer to a COMMIT of the service is lost (connection cut)');
           proxy!.armCommitCuts(1);
           const deadline = Date.now() + 15_000;
-          while (proxy!.cuts() === before && Date.now() < deadline) await sleep(20);
+          let poked = Date.now();
+          while (proxy!.cuts() === before && Date.now() < deadline) {
+            // Once the workload has all been written, no COMMIT may come by itself: cause one with an
+            // idempotent command over HTTP (it opens one account that no transfer touches).
+            if (!publishing && Date.now() - poked > 1_000) {
+              poked = Date.now();
+              void pokeCommit();
+            }
+            await sleep(20);
+          }
           summary.commit_answers_cut = proxy!.cuts();
           return;
         }
