@@ -12,8 +12,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createTestDatabase,
   createTestVhost,
+  assertStartFailedOn,
   startExpectingFailure,
   startFakeConsul,
+  unreachableDependencies,
   startTsProcess,
   waitForStdout,
   type ConsulCall,
@@ -117,33 +119,12 @@ describe('main (the standalone composition root)', () => {
   );
 
   // Each unreachable dependency: one line naming it on stderr, no stack, no credentials, exit 1 within 30 s.
-  const unreachable: { what: string; dependency: string; env: () => Record<string, string> }[] = [
-    {
-      what: 'PostgreSQL on a closed port',
-      dependency: 'PostgreSQL',
-      env: () => ({ GATEWAY_DATABASE_URL: 'postgres://postgres:pg-secret-pw@127.0.0.1:1/t50_gateway' }),
-    },
-    {
-      what: 'RabbitMQ on a closed port',
-      dependency: 'RabbitMQ',
-      env: () => ({ RABBITMQ_URL: 'amqp://guest:amqp-secret-pw@127.0.0.1:1/' }),
-    },
-    {
-      what: 'an unknown RabbitMQ vhost',
-      dependency: 'RabbitMQ',
-      env: () => ({ RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672/t50-no-such-vhost' }),
-    },
-    {
-      what: 'a wrong RabbitMQ password',
-      dependency: 'RabbitMQ',
-      env: () => ({ RABBITMQ_URL: vhost.url.replace('guest:guest@', 'guest:amqp-secret-pw@') }),
-    },
-    {
-      what: 'Redis on a closed port',
-      dependency: 'Redis',
-      env: () => ({ REDIS_URL: 'redis://:redis-secret-pw@127.0.0.1:1' }),
-    },
-  ];
+  const unreachable = unreachableDependencies({
+    databaseKey: 'GATEWAY_DATABASE_URL',
+    databaseName: 't50_gateway',
+    brokerUrl: () => vhost.url,
+    redisKey: 'REDIS_URL',
+  });
   for (const { what, dependency, env } of unreachable) {
     test(
       `with ${what}: "start failed: ${dependency}" on stderr and exit 1 within 30 s`,
@@ -161,16 +142,7 @@ describe('main (the standalone composition root)', () => {
           LOG_LEVEL: 'info',
           ...env(),
         });
-        assert.equal(failed.code, 1, failed.output);
-        // Timed from the start path's first log record: loading the code is slow on a busy test machine.
-        assert.ok(
-          failed.failedWithinMs < 30_000,
-          `exited ${Math.round(failed.failedWithinMs)} ms after starting (${Math.round(failed.elapsedMs)} ms after spawn)`,
-        );
-        assert.match(failed.stderr, new RegExp(`^gateway: start failed: ${dependency}: `, 'm'));
-        assert.match(failed.output, /"msg":"start failed"/);
-        assert.doesNotMatch(failed.stderr, /\n\s+at /, 'no stack trace');
-        assert.doesNotMatch(failed.output, /secret-pw/, 'no password');
+        assertStartFailedOn(failed, 'gateway', dependency);
       },
     );
   }

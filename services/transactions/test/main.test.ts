@@ -9,7 +9,14 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { userAccountId } from '@t50/contracts';
 import { createLogger, createPostgresDatabase, createRabbitTransport } from '@t50/kit';
-import { startExpectingFailure, startTsProcess, waitForStdout, type StartedProcess } from '@t50/kit/testing';
+import {
+  assertStartFailedOn,
+  startExpectingFailure,
+  startTsProcess,
+  unreachableDependencies,
+  waitForStdout,
+  type StartedProcess,
+} from '@t50/kit/testing';
 import { deposit, registered, uid, asMessage, useStandaloneServers } from './helpers';
 
 const serviceRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -129,44 +136,18 @@ void describe('main (the standalone ledger)', () => {
   );
 
   // Each unreachable dependency: one line naming it on stderr, no stack, no credentials, exit 1 within 30 s.
-  const unreachable: { what: string; dependency: string; env: () => Record<string, string> }[] = [
-    {
-      what: 'PostgreSQL on a closed port',
-      dependency: 'PostgreSQL',
-      env: () => ({ TRANSACTIONS_DATABASE_URL: 'postgres://postgres:pg-secret-pw@127.0.0.1:1/t50_transactions' }),
-    },
-    {
-      what: 'RabbitMQ on a closed port',
-      dependency: 'RabbitMQ',
-      env: () => ({ RABBITMQ_URL: 'amqp://guest:amqp-secret-pw@127.0.0.1:1/' }),
-    },
-    {
-      what: 'an unknown RabbitMQ vhost',
-      dependency: 'RabbitMQ',
-      env: () => ({ RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672/t50-no-such-vhost' }),
-    },
-    {
-      what: 'a wrong RabbitMQ password',
-      dependency: 'RabbitMQ',
-      env: () => ({ RABBITMQ_URL: `${servers.vhost.url.replace('guest:guest@', 'guest:amqp-secret-pw@')}` }),
-    },
-  ];
+  const unreachable = unreachableDependencies({
+    databaseKey: 'TRANSACTIONS_DATABASE_URL',
+    databaseName: 't50_transactions',
+    brokerUrl: () => servers.vhost.url,
+  });
   for (const { what, dependency, env } of unreachable) {
     void it(
       `with ${what}: "start failed: ${dependency}" on stderr and exit 1 within 30 s`,
       { timeout: 120_000 },
       async () => {
         const failed = await startExpectingFailure(serviceRoot, 'src/main.ts', { ...environment(), ...env() });
-        assert.equal(failed.code, 1, failed.output);
-        // Timed from the start path's first log record: loading the code is slow on a busy test machine.
-        assert.ok(
-          failed.failedWithinMs < 30_000,
-          `exited ${Math.round(failed.failedWithinMs)} ms after starting (${Math.round(failed.elapsedMs)} ms after spawn)`,
-        );
-        assert.match(failed.stderr, new RegExp(`^transactions: start failed: ${dependency}: `, 'm'));
-        assert.match(failed.output, /"msg":"start failed"/);
-        assert.doesNotMatch(failed.stderr, /\n\s+at /, 'no stack trace');
-        assert.doesNotMatch(failed.output, /secret-pw/, 'no password');
+        assertStartFailedOn(failed, 'transactions', dependency);
       },
     );
   }

@@ -3,6 +3,7 @@
  * deployed, and a fake Consul agent (no Consul server can run here) that
  * records what the service registers: the agent's real HTTP API paths.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -121,8 +122,89 @@ export async function startExpectingFailure(
   };
 }
 
+/** A dependency a service cannot reach at start, and the environment that makes it so. */
+export interface UnreachableDependency {
+  readonly what: string;
+  readonly dependency: 'PostgreSQL' | 'RabbitMQ' | 'Redis';
+  /** Read when the case runs (a test vhost's URL exists only after `before`). */
+  readonly env: () => Record<string, string>;
+}
+
+/**
+ * The unreachable-dependency cases every service's start path is tested with:
+ * PostgreSQL on a closed port; RabbitMQ on a closed port, an unknown vhost and
+ * a wrong password (when `brokerUrl` is given); Redis on a closed port (when
+ * `redisKey` is given). Every URL carries a password containing `secret-pw`,
+ * which must never be printed.
+ */
+export function unreachableDependencies(options: {
+  readonly databaseKey: string;
+  readonly databaseName: string;
+  readonly brokerUrl?: () => string;
+  readonly redisKey?: string;
+}): UnreachableDependency[] {
+  const cases: UnreachableDependency[] = [
+    {
+      what: 'PostgreSQL on a closed port',
+      dependency: 'PostgreSQL',
+      env: () => ({ [options.databaseKey]: `postgres://postgres:pg-secret-pw@127.0.0.1:1/${options.databaseName}` }),
+    },
+  ];
+  const brokerUrl = options.brokerUrl;
+  if (brokerUrl !== undefined) {
+    cases.push(
+      {
+        what: 'RabbitMQ on a closed port',
+        dependency: 'RabbitMQ',
+        env: () => ({ RABBITMQ_URL: 'amqp://guest:amqp-secret-pw@127.0.0.1:1/' }),
+      },
+      {
+        what: 'an unknown RabbitMQ vhost',
+        dependency: 'RabbitMQ',
+        env: () => ({ RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672/t50-no-such-vhost' }),
+      },
+      {
+        what: 'a wrong RabbitMQ password',
+        dependency: 'RabbitMQ',
+        env: () => ({ RABBITMQ_URL: brokerUrl().replace('guest:guest@', 'guest:amqp-secret-pw@') }),
+      },
+    );
+  }
+  if (options.redisKey !== undefined) {
+    cases.push({
+      what: 'Redis on a closed port',
+      dependency: 'Redis',
+      env: () => ({ [options.redisKey!]: 'redis://:redis-secret-pw@127.0.0.1:1' }),
+    });
+  }
+  return cases;
+}
+
+/**
+ * What a start that could not reach `dependency` must show: exit 1 within 30 s
+ * of the start path's first log record, one `<service>: start failed:
+ * <dependency>: ` line on stderr, a `start failed` log record, no stack trace,
+ * no password.
+ */
+export function assertStartFailedOn(failed: StartFailure, service: string, dependency: string): void {
+  assert.equal(failed.code, 1, failed.output);
+  // Timed from the start path's first log record: loading the code is slow on a busy test machine.
+  assert.ok(
+    failed.failedWithinMs < 30_000,
+    `exited ${Math.round(failed.failedWithinMs)} ms after starting (${Math.round(failed.elapsedMs)} ms after spawn)`,
+  );
+  assert.match(failed.stderr, new RegExp(`^${service}: start failed: ${dependency}: `, 'm'));
+  assert.match(failed.output, /"msg":"start failed"/);
+  assert.doesNotMatch(failed.stderr, /\n\s+at /, 'no stack trace');
+  assert.doesNotMatch(failed.output, /secret-pw/, 'no password');
+}
+
 /** Waits until `started` printed `pattern` on stdout (or exited, or `timeoutMs` passed). */
-export async function waitForStdout(started: StartedProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+export async function waitForStdout(
+  started: StartedProcess,
+  pattern: RegExp,
+  timeoutMs = 60_000,
+): Promise<RegExpMatchArray> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const match = pattern.exec(started.stdout());
