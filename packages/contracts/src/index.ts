@@ -5,3 +5,4 @@ export * from './ledger';
 export * from './events';
 export * from './catalog';
 export * from './partitions';
+export * from './payments';
