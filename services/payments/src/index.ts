@@ -1,0 +1,2 @@
+/** The payments service's public surface. */
+export * from './providers/port';
