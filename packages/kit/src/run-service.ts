@@ -16,13 +16,14 @@
 import type { Logger } from 'pino';
 import { ConfigError } from './config';
 import { registerWithConsul } from './consul';
-import { createPostgresDatabase, ensureDatabaseExists, type Database } from './db';
+import { createPostgresDatabase, ensureDatabaseExists, runMigrations, type Database } from './db';
 import type { HttpServer } from './http';
 import { initTracing } from './tracing';
 import { createRabbitTransport, type Transport } from './transport';
 import { createLifecycle, handleProcessSignals, type Lifecycle } from './lifecycle';
 import { createLogger } from './logger';
 import { withTimeout } from './timeout';
+import type { BuiltService, CommonServiceConfig, ServiceDefinition } from './service-definition';
 
 /** Deadline of one dependency's connection (each service has at most a few). */
 export const defaultDependencyTimeoutMs = 12_000;
@@ -76,14 +77,6 @@ export interface StartContext<C> {
   ) => Promise<string>;
 }
 
-/** The configuration keys every service has (the kit's `commonConfig`). */
-export interface CommonServiceConfig {
-  readonly LOG_LEVEL: string;
-  readonly OTEL_EXPORTER_OTLP_ENDPOINT: string;
-  readonly CONSUL_HTTP_ADDR: string;
-  readonly SERVICE_ADVERTISE_HOST: string;
-}
-
 export interface DependencyOptions<T> {
   readonly timeoutMs?: number;
   /** Called when the connection failed or timed out (best effort, not awaited beyond a short bound). */
@@ -92,7 +85,8 @@ export interface DependencyOptions<T> {
   readonly closeLate?: (value: T) => Promise<void> | void;
 }
 
-export interface RunServiceOptions<C extends CommonServiceConfig> {
+/** The start path without a definition (`runService` builds one of these from a definition). */
+export interface StartPathOptions<C extends CommonServiceConfig> {
   /** Shown in every line the runner prints, e.g. 'transactions'. */
   readonly name: string;
   readonly loadConfig: () => C;
@@ -122,10 +116,67 @@ function reasonOf(error: unknown): string {
 }
 
 /**
- * Runs a service's start path and owns its exit code. Never returns a
- * rejected promise: every failure ends the process with exit code 1.
+ * Runs a service standalone from its definition (service-definition.ts): the
+ * configuration, the database (created if missing, migrated through one
+ * connection, then pooled), RabbitMQ when `standalone.broker` names it, the
+ * extras, `build`, then listening and Consul. Never returns a rejected
+ * promise: every failure ends the process with exit code 1. A service's
+ * `main.ts` is `await runService(<name>Definition)`.
  */
-export async function runService<C extends CommonServiceConfig>(options: RunServiceOptions<C>): Promise<void> {
+export function runService<C extends CommonServiceConfig, X, S extends BuiltService>(
+  definition: ServiceDefinition<C, X, S>,
+): Promise<void> {
+  const { name, standalone } = definition;
+  return runStartPath({
+    name,
+    loadConfig() {
+      const config = definition.loadConfig();
+      // A missing database URL is a configuration error, reported as one.
+      standalone.database(config);
+      return config;
+    },
+    ...(standalone.startTimeoutMs === undefined ? {} : { startTimeoutMs: standalone.startTimeoutMs }),
+    async start(context) {
+      const { config, logger, lifecycle } = context;
+      const database = standalone.database(config);
+      const db = await context.postgres(database.url, {
+        ...(database.maxConnections === undefined ? {} : { maxConnections: database.maxConnections }),
+        prepare: (url) => migrateThroughOneConnection(url, definition.migrations, `${name}-migrate`, logger),
+      });
+      const transport = standalone.broker === undefined ? undefined : await context.rabbitmq(standalone.broker(config));
+      // Without `standalone.extras` the definition's Extras has no keys (see StandaloneParts.extras).
+      const extras = standalone.extras === undefined ? ({} as X) : await standalone.extras(context);
+      const service = await definition.build({ config, db, transport, logger, lifecycle, extras });
+      lifecycle.onClose('service', () => service.close());
+      return { url: await context.serve(service.app, standalone.listen(config)) };
+    },
+  });
+}
+
+/**
+ * Applies pending migrations through a connection of its own, closed after
+ * (the migration lock is taken and released on one connection).
+ */
+export async function migrateThroughOneConnection(
+  url: string,
+  directory: string,
+  applicationName: string,
+  logger: Logger,
+): Promise<string[]> {
+  const db = createPostgresDatabase({ url, maxConnections: 1, applicationName });
+  try {
+    return await runMigrations(db, directory, logger);
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * The start path itself, for a service without a definition: runs `start`
+ * within the deadlines and owns the exit code. Never returns a rejected
+ * promise: every failure ends the process with exit code 1.
+ */
+export async function runStartPath<C extends CommonServiceConfig>(options: StartPathOptions<C>): Promise<void> {
   const { name } = options;
   let config: C;
   try {

@@ -58,10 +58,12 @@ export async function createTransactionsService(deps: {
   db: Database;
   transport: Transport;
   logger: Logger;
+  /** Apply pending migrations first (default true); false when the runner applied them (the service definition). */
+  migrate?: boolean;
 }): Promise<TransactionsService> {
   const { config, db, transport } = deps;
   const logger = deps.logger.child({ component: 'transactions' });
-  await runMigrations(db, migrationsDirectory, logger);
+  if (deps.migrate ?? true) await runMigrations(db, migrationsDirectory, logger);
   const partitions = config.LEDGER_PARTITIONS;
   await ensurePartitionAccounts(db, partitions);
   let assets = await loadAssets(db);
