@@ -14,5 +14,4 @@ export * from './inbox';
 export * from './service-client';
 export * from './run-service';
 export * from './transport';
-export * from './rpc';
 export * from './service-definition';
