@@ -6,13 +6,16 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { HttpServer, Logger } from '@t50/kit';
-import { GatewayError, toProblem } from '../errors';
+import { toProblem } from '../http/problems';
 import type { GatewayMetrics } from '../metrics';
 import type { UserCache, UserSummary } from '../profiles/hot';
+import { RateLimitError, rateLimitProblems } from '../ratelimit/errors';
 import type { Limit, RateLimiter } from '../ratelimit/limiter';
+import { SessionError, sessionProblems } from '../sessions/errors';
 import type { SessionService } from '../sessions/service';
 import type { AccessClaims } from '../sessions/tokens';
 import { clientAddressOf } from './client-address';
+import { AccessError, accessProblems } from './errors';
 import { atLeast, type Tier } from './tiers';
 
 export type Access =
@@ -122,8 +125,8 @@ export function installAccessControl(
     const header = request.headers.authorization;
     if (header === undefined || header === '') {
       void reply.header('www-authenticate', 'Bearer');
-      throw toProblem({
-        error: GatewayError.Unauthenticated,
+      throw toProblem(accessProblems, {
+        error: AccessError.Unauthenticated,
         detail: 'Send an access token: Authorization: Bearer <token>.',
       });
     }
@@ -132,23 +135,27 @@ export function installAccessControl(
     const authenticated = match?.[1] === undefined ? undefined : await sessions.authenticate(match[1]);
     if (authenticated === undefined || !authenticated.ok) {
       void reply.header('www-authenticate', 'Bearer error="invalid_token"');
-      throw toProblem(authenticated?.ok === false ? authenticated.failure : { error: GatewayError.InvalidToken });
+      throw toProblem(
+        sessionProblems,
+        authenticated?.ok === false ? authenticated.failure : { error: SessionError.InvalidToken },
+      );
     }
     const summary = await users.get(authenticated.value.userId);
     if (summary === undefined) {
       void reply.header('www-authenticate', 'Bearer error="invalid_token"');
-      throw toProblem({ error: GatewayError.InvalidToken, detail: 'The account no longer exists.' });
+      throw toProblem(sessionProblems, { error: SessionError.InvalidToken, detail: 'The account no longer exists.' });
     }
     request.user = { claims: authenticated.value, summary };
     request.log = request.log.child({ userId: summary.userId });
 
     if (rule.access.kind === 'operator') {
-      if (summary.role !== 'operator') throw toProblem({ error: GatewayError.Forbidden, detail: 'Operators only.' });
+      if (summary.role !== 'operator')
+        throw toProblem(accessProblems, { error: AccessError.Forbidden, detail: 'Operators only.' });
       return;
     }
     if (!atLeast(summary.tier, rule.access.minimumTier)) {
-      throw toProblem({
-        error: GatewayError.TierTooLow,
+      throw toProblem(accessProblems, {
+        error: AccessError.TierTooLow,
         detail: `This needs tier ${rule.access.minimumTier}; yours is ${summary.tier}.`,
         extensions: { requiredTier: rule.access.minimumTier, currentTier: summary.tier },
       });
@@ -198,8 +205,8 @@ export function installAccessControl(
     if (!outcome.allowed) {
       deps.metrics.rateLimited.inc({ limit: outcome.scope });
       void reply.header('retry-after', String(outcome.retryAfterSeconds));
-      throw toProblem({
-        error: GatewayError.RateLimited,
+      throw toProblem(rateLimitProblems, {
+        error: RateLimitError.RateLimited,
         detail: `Retry after ${outcome.retryAfterSeconds} seconds.`,
         retryAfterSeconds: outcome.retryAfterSeconds,
         extensions: { limit: outcome.scope },

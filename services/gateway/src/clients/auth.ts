@@ -1,13 +1,17 @@
 /**
  * The auth service's HTTP API, as the gateway uses it (services/auth/README.md),
  * through a client generated from auth's OpenAPI (docs/openapi/auth.json).
- * Its expected failures come back as the gateway's own failure values; anything
+ * Its expected failures come back as the account domain's failure values
+ * (profiles/errors.ts); anything
  * else (5xx, an unknown code, a refused API key) throws a DependencyError.
  */
 import type { paths } from '@t50/contracts/openapi/auth';
 import { createServiceClient, problemCode, serviceIsReady } from '@t50/kit';
-import { fail, GatewayError, succeed, type Result } from '../errors';
+import { fail, succeed, type Result as ResultOf } from '../http/problems';
+import { AccountError } from '../profiles/errors';
 import { DependencyError } from './dependency-error';
+
+type Result<T> = ResultOf<T, AccountError>;
 
 export interface AuthClient {
   createCredential(email: string, password: string): Promise<Result<{ userId: string; email: string }>>;
@@ -34,22 +38,22 @@ function failureOf<T>(response: Response, body: unknown): Result<T> {
   const problem = (body ?? {}) as { reason?: unknown; detail?: unknown };
   switch (code) {
     case 'invalid_email':
-      return fail(GatewayError.InvalidEmail);
+      return fail(AccountError.InvalidEmail);
     case 'weak_password':
-      return fail(GatewayError.WeakPassword, typeof problem.detail === 'string' ? problem.detail : undefined, {
+      return fail(AccountError.WeakPassword, typeof problem.detail === 'string' ? problem.detail : undefined, {
         reason: problem.reason,
       });
     case 'email_taken':
-      return fail(GatewayError.EmailTaken);
+      return fail(AccountError.EmailTaken);
     case 'invalid_credentials':
-      return fail(GatewayError.InvalidCredentials);
+      return fail(AccountError.InvalidCredentials);
     case 'credential_not_found':
-      return fail(GatewayError.UserNotFound);
+      return fail(AccountError.UserNotFound);
     case 'rate_limited': {
       const seconds = Number(response.headers.get('retry-after') ?? '60');
       return {
         ok: false,
-        failure: { error: GatewayError.RateLimited, retryAfterSeconds: Number.isFinite(seconds) ? seconds : 60 },
+        failure: { error: AccountError.RateLimited, retryAfterSeconds: Number.isFinite(seconds) ? seconds : 60 },
       };
     }
     case undefined:

@@ -7,9 +7,10 @@ import { Type } from '@sinclair/typebox';
 import { Text as ContractText } from '@t50/contracts';
 import { problemResponses, type HttpServer } from '@t50/kit';
 import { bearerSecurity, userOf } from '../access/policy';
-import { valueOr } from '../errors';
+import { valueOr } from '../http/problems';
 import { Uuid } from '../http/schemas';
 import { maxDocumentBytes } from './document-type';
+import { kycProblems } from './errors';
 import type { KycService } from './service';
 
 const tags = ['kyc'];
@@ -135,7 +136,8 @@ function registerOwnKycRoutes(app: HttpServer, kyc: KycService): void {
         response: { 200: KycView, ...problemResponses(400, 401, 409) },
       },
     },
-    async (request, reply) => valueOr(await kyc.submitLevel1(userOf(request).summary.userId, request.body), reply),
+    async (request, reply) =>
+      valueOr(await kyc.submitLevel1(userOf(request).summary.userId, request.body), kycProblems, reply),
   );
 
   // The upload takes the raw file as the body (no multipart), at most 5 MiB; its type is decided by its content.
@@ -162,7 +164,7 @@ function registerOwnKycRoutes(app: HttpServer, kyc: KycService): void {
       },
       async (request, reply) => {
         const content = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const uploaded = valueOr(await kyc.uploadDocument(userOf(request).summary.userId, content), reply);
+        const uploaded = valueOr(await kyc.uploadDocument(userOf(request).summary.userId, content), kycProblems, reply);
         return reply.status(201).send(uploaded);
       },
     );
@@ -182,7 +184,11 @@ function registerOwnKycRoutes(app: HttpServer, kyc: KycService): void {
       },
     },
     async (request, reply) => {
-      const submission = valueOr(await kyc.submitLevel2(userOf(request).summary.userId, request.body), reply);
+      const submission = valueOr(
+        await kyc.submitLevel2(userOf(request).summary.userId, request.body),
+        kycProblems,
+        reply,
+      );
       return reply.status(201).send(submission);
     },
   );
@@ -225,7 +231,7 @@ function registerReviewRoutes(app: HttpServer, kyc: KycService): void {
         },
       },
     },
-    async (request, reply) => valueOr(await kyc.review(request.params.submissionId), reply),
+    async (request, reply) => valueOr(await kyc.review(request.params.submissionId), kycProblems, reply),
   );
 
   app.get(
@@ -247,7 +253,7 @@ function registerReviewRoutes(app: HttpServer, kyc: KycService): void {
       },
     },
     async (request, reply) => {
-      const document = valueOr(await kyc.document(request.params.submissionId), reply);
+      const document = valueOr(await kyc.document(request.params.submissionId), kycProblems, reply);
       void reply.header('content-disposition', 'attachment').header('x-content-type-options', 'nosniff');
       return reply.type(document.mediaType).send(document.content);
     },
@@ -266,7 +272,7 @@ function registerReviewRoutes(app: HttpServer, kyc: KycService): void {
       },
     },
     async (request, reply) =>
-      valueOr(await kyc.approve(userOf(request).summary.userId, request.params.submissionId), reply),
+      valueOr(await kyc.approve(userOf(request).summary.userId, request.params.submissionId), kycProblems, reply),
   );
 
   app.post(
@@ -285,6 +291,7 @@ function registerReviewRoutes(app: HttpServer, kyc: KycService): void {
     async (request, reply) =>
       valueOr(
         await kyc.reject(userOf(request).summary.userId, request.params.submissionId, request.body.reason),
+        kycProblems,
         reply,
       ),
   );

@@ -9,10 +9,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Database, Logger, Queryable } from '@t50/kit';
 import { audit } from '../audit/log';
 import { atLeast } from '../access/tiers';
-import { fail, GatewayError, succeed, type Result } from '../errors';
+import { fail, succeed, type Result as ResultOf } from '../http/problems';
 import type { UserCache } from '../profiles/hot';
 import { findProfile, setTier } from '../profiles/repository';
 import { detectDocumentType, maxDocumentBytes, type DocumentMediaType } from './document-type';
+import { KycError } from './errors';
+
+type Result<T> = ResultOf<T, KycError>;
 
 export interface Address {
   readonly line1: string;
@@ -206,15 +209,15 @@ async function refuseOwn(
     detail: { submissionId, attempted, because: 'own submission' },
   });
   deps.logger.warn({ submissionId, operatorId, attempted }, 'operator tried to review their own kyc submission');
-  return fail(GatewayError.OwnSubmission, 'A KYC submission is reviewed by another operator, never its owner.');
+  return fail(KycError.OwnSubmission, 'A KYC submission is reviewed by another operator, never its owner.');
 }
 
 async function submitLevel1(deps: KycDeps, userId: string, input: Level1Input): Promise<Result<KycView>> {
   const { db, users, now } = deps;
   const age = ageOn(input.dateOfBirth, new Date(now()));
   if (age === undefined || age > 150)
-    return fail(GatewayError.InvalidRequest, 'dateOfBirth is not a real date (YYYY-MM-DD).');
-  if (age < 18) return fail(GatewayError.TooYoung);
+    return fail(KycError.InvalidRequest, 'dateOfBirth is not a real date (YYYY-MM-DD).');
+  if (age < 18) return fail(KycError.TooYoung);
   const outcome = await db.transaction(async (tx): Promise<Result<null>> => {
     const profile = await findProfile(tx, userId, true);
     if (profile === undefined) throw new Error('KYC for a user without a live profile');
@@ -225,8 +228,8 @@ async function submitLevel1(deps: KycDeps, userId: string, input: Level1Input): 
         [userId],
       );
       if (verified !== undefined || profile.tier === 'full') {
-        return fail<null>(
-          GatewayError.IdentityLocked,
+        return fail(
+          KycError.IdentityLocked,
           'Your name and date of birth must match the identity document under review or approved; ' +
             'address and phone can still change. Contact support to correct them.',
         );
@@ -264,10 +267,10 @@ async function submitLevel1(deps: KycDeps, userId: string, input: Level1Input): 
 async function uploadDocument(deps: KycDeps, userId: string, content: Buffer): Promise<Result<UploadedDocument>> {
   const { db } = deps;
   if (content.length === 0 || content.length > maxDocumentBytes) {
-    return fail(GatewayError.InvalidRequest, `The document must be 1 byte to ${maxDocumentBytes} bytes.`);
+    return fail(KycError.InvalidRequest, `The document must be 1 byte to ${maxDocumentBytes} bytes.`);
   }
   const mediaType = detectDocumentType(content);
-  if (mediaType === undefined) return fail(GatewayError.UnsupportedDocument);
+  if (mediaType === undefined) return fail(KycError.UnsupportedDocument);
   const documentId = randomUUID();
   await db.transaction(async (tx) => {
     await tx.query(
@@ -286,22 +289,22 @@ async function uploadDocument(deps: KycDeps, userId: string, content: Buffer): P
 
 async function submitLevel2(deps: KycDeps, userId: string, input: Level2Input): Promise<Result<Level2View>> {
   const { db, users, now } = deps;
-  if (input.expiryDate <= isoDate(new Date(now()))) return fail(GatewayError.DocumentExpired);
+  if (input.expiryDate <= isoDate(new Date(now()))) return fail(KycError.DocumentExpired);
   const outcome = await db.transaction(async (tx): Promise<Result<Level2View>> => {
     const profile = await findProfile(tx, userId, true);
     if (profile === undefined) throw new Error('KYC for a user without a live profile');
-    if (profile.tier === 'full') return fail(GatewayError.KycAlreadyApproved);
-    if ((await level1Of(tx, userId)) === null) return fail(GatewayError.KycLevel1Required);
+    if (profile.tier === 'full') return fail(KycError.AlreadyApproved);
+    if ((await level1Of(tx, userId)) === null) return fail(KycError.Level1Required);
     const [pending] = await tx.query('select 1 from kyc_level2 where user_id = $1 and status = $2', [
       userId,
       'pending',
     ]);
-    if (pending !== undefined) return fail(GatewayError.KycAlreadyPending);
+    if (pending !== undefined) return fail(KycError.AlreadyPending);
     const [document] = await tx.query('select 1 from kyc_documents where document_id = $1 and user_id = $2', [
       input.documentId,
       userId,
     ]);
-    if (document === undefined) return fail(GatewayError.DocumentNotFound);
+    if (document === undefined) return fail(KycError.DocumentNotFound);
     const submissionId = randomUUID();
     const [row] = await tx.query<Level2Row>(
       `insert into kyc_level2 (submission_id, user_id, document_type, document_number, issuing_country, expiry_date, document_id)
@@ -345,12 +348,12 @@ async function review(deps: KycDeps, submissionId: string): ReturnType<KycServic
   const [row] = await db.query<Level2Row>(`select ${level2Columns} from kyc_level2 where submission_id = $1`, [
     submissionId,
   ]);
-  if (row === undefined) return fail(GatewayError.KycNotFound);
+  if (row === undefined) return fail(KycError.SubmissionNotFound);
   const [document] = await db.query<{ media_type: DocumentMediaType; size_bytes: number }>(
     'select media_type, size_bytes from kyc_documents where document_id = $1',
     [row.document_id],
   );
-  if (document === undefined) return fail(GatewayError.DocumentNotFound);
+  if (document === undefined) return fail(KycError.DocumentNotFound);
   return succeed({
     submission: toLevel2(row),
     level1: await level1Of(db, row.user_id),
@@ -365,7 +368,7 @@ async function document(deps: KycDeps, submissionId: string): ReturnType<KycServ
      where s.submission_id = $1`,
     [submissionId],
   );
-  if (row === undefined) return fail(GatewayError.KycNotFound);
+  if (row === undefined) return fail(KycError.SubmissionNotFound);
   return succeed({ mediaType: row.media_type, content: row.content });
 }
 
@@ -377,9 +380,9 @@ async function approve(
   const { db, users, logger } = deps;
   const outcome = await db.transaction(async (tx): Promise<Result<Level2View>> => {
     const row = await lockedSubmission(tx, submissionId);
-    if (row === undefined) return fail(GatewayError.KycNotFound);
+    if (row === undefined) return fail(KycError.SubmissionNotFound);
     if (operatorId === row.user_id) return refuseOwn(deps, tx, operatorId, submissionId, 'approve');
-    if (row.status !== 'pending') return fail(GatewayError.KycNotPending);
+    if (row.status !== 'pending') return fail(KycError.NotPending);
     const [updated] = await tx.query<Level2Row>(
       `update kyc_level2 set status = 'approved', reviewed_at = now(), reviewed_by = $2 where submission_id = $1
        returning ${level2Columns}`,
@@ -419,9 +422,9 @@ async function reject(
   const { db, users } = deps;
   const outcome = await db.transaction(async (tx): Promise<Result<Level2View>> => {
     const row = await lockedSubmission(tx, submissionId);
-    if (row === undefined) return fail(GatewayError.KycNotFound);
+    if (row === undefined) return fail(KycError.SubmissionNotFound);
     if (operatorId === row.user_id) return refuseOwn(deps, tx, operatorId, submissionId, 'reject');
-    if (row.status !== 'pending') return fail(GatewayError.KycNotPending);
+    if (row.status !== 'pending') return fail(KycError.NotPending);
     const [updated] = await tx.query<Level2Row>(
       `update kyc_level2 set status = 'rejected', reviewed_at = now(), reviewed_by = $2, rejection_reason = $3
        where submission_id = $1 returning ${level2Columns}`,

@@ -6,8 +6,9 @@ import { Type } from '@sinclair/typebox';
 import { PositiveAmount } from '@t50/contracts';
 import { problemResponses, type HttpServer } from '@t50/kit';
 import { bearerSecurity, userOf } from '../access/policy';
-import { valueOr } from '../errors';
+import { valueOr } from '../http/problems';
 import { Email } from '../http/schemas';
+import { moneyProblems } from './errors';
 import type { MoneyService } from './service';
 
 const tags = ['money'];
@@ -111,7 +112,10 @@ export function registerMoneyRoutes(app: HttpServer, deps: { money: MoneyService
           {
             limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
             cursor: Type.Optional(
-              Type.String({ pattern: '^[0-9]{1,18}$', description: 'nextCursor of the previous page (1 to 18 digits)' }),
+              Type.String({
+                pattern: '^[0-9]{1,18}$',
+                description: 'nextCursor of the previous page (1 to 18 digits)',
+              }),
             ),
             code: Type.Optional(
               Type.Union(
@@ -153,7 +157,7 @@ export function registerMoneyRoutes(app: HttpServer, deps: { money: MoneyService
       },
     },
     async (request, reply) =>
-      valueOr(await money.transfer(userOf(request).summary.userId, request.params.transferId), reply),
+      valueOr(await money.transfer(userOf(request).summary.userId, request.params.transferId), moneyProblems, reply),
   );
 
   app.post(
@@ -174,7 +178,7 @@ export function registerMoneyRoutes(app: HttpServer, deps: { money: MoneyService
       },
     },
     async (request, reply) => {
-      const sent = valueOr(await money.send(userOf(request).summary, request.body), reply);
+      const sent = valueOr(await money.send(userOf(request).summary, request.body), moneyProblems, reply);
       return reply.status(sent.duplicate ? 200 : 201).send(sent);
     },
   );

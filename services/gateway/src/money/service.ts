@@ -11,10 +11,13 @@ import { userAccountId } from '@t50/contracts';
 import type { Logger } from '@t50/kit';
 import { atLeast, minimumTierToMove, type UserAsset } from '../access/tiers';
 import type { EntryView, TransactionsClient } from '../clients/transactions';
-import { fail, GatewayError, succeed, type Result } from '../errors';
+import { fail, succeed, type Result as ResultOf } from '../http/problems';
 import type { UserSummary } from '../profiles/hot';
 import { findProfileByEmail } from '../profiles/repository';
 import type { Queryable } from '@t50/kit';
+import { MoneyError } from './errors';
+
+type Result<T> = ResultOf<T, MoneyError>;
 
 export interface Balance {
   readonly asset: string;
@@ -134,7 +137,7 @@ export function createMoneyService(deps: {
         return [{ asset: leg.asset, amount: leg.amount, direction: into ? ('in' as const) : ('out' as const) }];
       });
       // Someone else's transfer and a missing one look the same.
-      if (transfer === undefined || legs.length === 0) return fail(GatewayError.TransferNotFound);
+      if (transfer === undefined || legs.length === 0) return fail(MoneyError.TransferNotFound);
       return succeed({
         transferId: transfer.transferId,
         code: transfer.code,
@@ -148,22 +151,18 @@ export function createMoneyService(deps: {
     async send(sender, input) {
       const required = minimumTierToMove[input.asset];
       if (!atLeast(sender.tier, required)) {
-        return fail(
-          GatewayError.TierTooLow,
-          `Sending ${input.asset} needs tier ${required}; yours is ${sender.tier}.`,
-          {
-            requiredTier: required,
-            currentTier: sender.tier,
-          },
-        );
+        return fail(MoneyError.TierTooLow, `Sending ${input.asset} needs tier ${required}; yours is ${sender.tier}.`, {
+          requiredTier: required,
+          currentTier: sender.tier,
+        });
       }
       const recipient = await findProfileByEmail(db, input.toEmail);
-      if (recipient === undefined) return fail(GatewayError.RecipientNotFound);
-      if (recipient.userId === sender.userId) return fail(GatewayError.SendToSelf);
+      if (recipient === undefined) return fail(MoneyError.RecipientNotFound);
+      if (recipient.userId === sender.userId) return fail(MoneyError.SendToSelf);
       if (!atLeast(recipient.tier, required)) {
         // Only what the sender needs to know: the recipient cannot take this asset yet, nothing about why.
         return fail(
-          GatewayError.RecipientTierTooLow,
+          MoneyError.RecipientTierTooLow,
           `The recipient cannot receive ${input.asset} yet; nothing was sent.`,
           { asset: input.asset },
         );
@@ -185,9 +184,9 @@ export function createMoneyService(deps: {
       });
       if (!outcome.ok) {
         logger.info({ code: outcome.code, transferId }, 'send refused by the ledger');
-        if (outcome.code === 'insufficient_funds') return fail(GatewayError.InsufficientFunds);
-        if (outcome.code === 'conflict') return fail(GatewayError.SendConflict);
-        return fail(GatewayError.LedgerRefused, outcome.detail, { reason: outcome.code });
+        if (outcome.code === 'insufficient_funds') return fail(MoneyError.InsufficientFunds);
+        if (outcome.code === 'conflict') return fail(MoneyError.SendConflict);
+        return fail(MoneyError.LedgerRefused, outcome.detail, { reason: outcome.code });
       }
       // Answer from the record, never from the request: a duplicate shows what was sent the first time.
       const [leg, ...more] = outcome.transfer.legs;
@@ -199,7 +198,7 @@ export function createMoneyService(deps: {
         leg.asset !== input.asset ||
         leg.amount !== input.amount
       ) {
-        return fail(GatewayError.SendConflict);
+        return fail(MoneyError.SendConflict);
       }
       return succeed({
         sendId,

@@ -5,8 +5,9 @@
 import { Type } from '@sinclair/typebox';
 import { problemResponses, type HttpServer } from '@t50/kit';
 import { bearerSecurity, userOf } from '../access/policy';
-import { valueOr } from '../errors';
+import { valueOr } from '../http/problems';
 import { Email, NewPassword, NoContent, Password, UserSummaryView } from '../http/schemas';
+import { accountProblems } from './errors';
 import type { AccountService } from './service';
 
 const tags = ['profile'];
@@ -51,6 +52,7 @@ export function registerProfileRoutes(app: HttpServer, deps: { accounts: Account
       const { summary, claims } = userOf(request);
       return valueOr(
         await accounts.changePassword(summary, claims.sessionId, request.body, request.clientAddress),
+        accountProblems,
         reply,
       );
     },
@@ -73,7 +75,11 @@ export function registerProfileRoutes(app: HttpServer, deps: { accounts: Account
     },
     async (request, reply) => {
       const { summary, claims } = userOf(request);
-      return valueOr(await accounts.changeEmail(summary, claims.sessionId, request.body, request.clientAddress), reply);
+      return valueOr(
+        await accounts.changeEmail(summary, claims.sessionId, request.body, request.clientAddress),
+        accountProblems,
+        reply,
+      );
     },
   );
 
@@ -92,7 +98,11 @@ export function registerProfileRoutes(app: HttpServer, deps: { accounts: Account
       },
     },
     async (request, reply) => {
-      valueOr(await accounts.delete(userOf(request).summary, request.body.password, request.clientAddress), reply);
+      valueOr(
+        await accounts.delete(userOf(request).summary, request.body.password, request.clientAddress),
+        accountProblems,
+        reply,
+      );
       return reply.status(204).send(null);
     },
   );

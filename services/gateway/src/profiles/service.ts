@@ -10,11 +10,14 @@ import { atLeast, minimumTierToMove, userAssets, type Tier, type UserAsset } fro
 import { audit } from '../audit/log';
 import type { AuthClient } from '../clients/auth';
 import type { TransactionsClient } from '../clients/transactions';
-import { fail, GatewayError, succeed, type Result } from '../errors';
+import { fail, succeed, type Result as ResultOf } from '../http/problems';
 import { enqueue, type OutboxRelay } from '../outbox/relay';
 import type { Session, SessionService } from '../sessions/service';
+import { AccountError } from './errors';
 import type { UserCache, UserSummary } from './hot';
 import { findProfile, insertProfile, markDeleted, setEmail } from './repository';
+
+type Result<T> = ResultOf<T, AccountError>;
 
 const isUserAsset = (asset: string): asset is UserAsset => (userAssets as readonly string[]).includes(asset);
 
@@ -77,7 +80,7 @@ export function createAccountService(deps: {
   async function signIn(userId: string): Promise<Result<SignedIn>> {
     const user = await users.get(userId);
     // A credential without a live profile (deleted account) cannot sign in.
-    if (user === undefined) return fail(GatewayError.InvalidCredentials);
+    if (user === undefined) return fail(AccountError.InvalidCredentials);
     return succeed({ user, session: await sessions.start(userId) });
   }
 
@@ -145,14 +148,14 @@ export function createAccountService(deps: {
       await users.invalidate(user.userId);
       const sessionsEnded = await sessions.endAll(user.userId, 'email changed', sessionId);
       const updated = await users.get(user.userId);
-      if (updated === undefined) return fail(GatewayError.UserNotFound);
+      if (updated === undefined) return fail(AccountError.UserNotFound);
       return succeed({ user: updated, sessionsEnded });
     },
 
     async delete(user, password, clientAddress) {
       const authenticated = await auth.authenticate(user.email, password, clientAddress);
       if (!authenticated.ok) return authenticated;
-      if (authenticated.value.userId !== user.userId) return fail(GatewayError.InvalidCredentials);
+      if (authenticated.value.userId !== user.userId) return fail(AccountError.InvalidCredentials);
       const accounts = await transactions.accountsOf(user.userId);
       const holding = accounts.filter(
         (account) =>
@@ -163,7 +166,7 @@ export function createAccountService(deps: {
       );
       if (holding.length > 0) {
         const assets = holding.map((account) => account.asset);
-        return fail(GatewayError.BalanceNotZero, balanceAdvice(user.tier, assets), {
+        return fail(AccountError.BalanceNotZero, balanceAdvice(user.tier, assets), {
           balances: holding.map((account) => ({
             asset: account.asset,
             balance: account.balance,
@@ -178,7 +181,7 @@ export function createAccountService(deps: {
         await audit(tx, { userId: user.userId, actorId: user.userId, action: 'profile.deleted' });
         return true;
       });
-      if (!stillLive) return fail(GatewayError.UserNotFound);
+      if (!stillLive) return fail(AccountError.UserNotFound);
       await users.invalidate(user.userId);
       await sessions.endAll(user.userId, 'account deleted');
       // The profile is gone, so the user cannot sign in even if this fails; it is logged for a retry by hand.

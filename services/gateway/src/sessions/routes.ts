@@ -6,10 +6,12 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import { problemResponses, type HttpServer } from '@t50/kit';
 import { bearerSecurity, userOf } from '../access/policy';
-import { valueOr, GatewayError } from '../errors';
+import { fail, valueOr } from '../http/problems';
 import { Email, NewPassword, NoContent, Password, UserSummaryView } from '../http/schemas';
+import { accountProblems } from '../profiles/errors';
 import type { AccountService } from '../profiles/service';
 import { clearedRefreshCookie, refreshCookie, refreshTokenFrom } from './cookie';
+import { SessionError, sessionProblems } from './errors';
 import type { Session, SessionService } from './service';
 import type { TokenIssuer } from './tokens';
 
@@ -67,7 +69,8 @@ export function registerSessionRoutes(
       },
     },
     async (request, reply) => {
-      const signedIn = valueOr(await accounts.register(request.body.email, request.body.password), reply);
+      const { email, password } = request.body;
+      const signedIn = valueOr(await accounts.register(email, password), accountProblems, reply);
       return sendSession(reply, 201, signedIn.session, signedIn.user);
     },
   );
@@ -86,6 +89,7 @@ export function registerSessionRoutes(
     async (request, reply) => {
       const signedIn = valueOr(
         await accounts.login(request.body.email, request.body.password, request.clientAddress),
+        accountProblems,
         reply,
       );
       return sendSession(reply, 200, signedIn.session, signedIn.user);
@@ -107,16 +111,13 @@ export function registerSessionRoutes(
     async (request, reply) => {
       const presented = refreshTokenFrom(request.headers.cookie);
       if (presented === undefined) {
-        return valueOr({
-          ok: false,
-          failure: { error: GatewayError.InvalidRefreshToken, detail: 'No refresh-token cookie.' },
-        });
+        return valueOr(fail(SessionError.InvalidRefreshToken, 'No refresh-token cookie.'), sessionProblems);
       }
       const refreshed = await sessions.refresh(presented);
       if (!refreshed.ok) void reply.header('set-cookie', clearedRefreshCookie(cookieSecure));
-      const session = valueOr(refreshed, reply);
+      const session = valueOr(refreshed, sessionProblems, reply);
       const user = await accounts.summaryOf(session.accessClaims.userId);
-      if (user === undefined) return valueOr({ ok: false, failure: { error: GatewayError.InvalidRefreshToken } });
+      if (user === undefined) return valueOr(fail(SessionError.InvalidRefreshToken), sessionProblems);
       return sendSession(reply, 200, session, user);
     },
   );

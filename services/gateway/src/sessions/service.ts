@@ -9,10 +9,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Database, Logger, Queryable } from '@t50/kit';
 import { audit } from '../audit/log';
-import { fail, GatewayError, succeed, type Result } from '../errors';
+import { fail, succeed, type Result as ResultOf } from '../http/problems';
 import type { GatewayMetrics } from '../metrics';
 import type { HotStore } from '../store/hot-store';
+import { SessionError } from './errors';
 import type { AccessClaims, TokenIssuer, TokenRejection } from './tokens';
+
+type Result<T> = ResultOf<T, SessionError>;
 
 export interface Session {
   readonly accessToken: string;
@@ -95,7 +98,7 @@ async function revokeFamilies(
 function refused(deps: SessionDeps, reason: TokenRejection | 'revoked'): Result<AccessClaims> {
   deps.metrics.tokenRejections.inc({ reason });
   deps.logger.debug({ reason }, 'access token refused');
-  return fail(GatewayError.InvalidToken, undefined, { reason: reason === 'expired' ? 'expired' : 'invalid' });
+  return fail(SessionError.InvalidToken, undefined, { reason: reason === 'expired' ? 'expired' : 'invalid' });
 }
 
 async function startSession(deps: SessionDeps, userId: string): Promise<Session> {
@@ -154,18 +157,18 @@ async function rotateRefreshToken(deps: SessionDeps, tx: Queryable, presented: s
 
 async function refreshSession(deps: SessionDeps, presented: string): Promise<Result<Session>> {
   const { db, tokens, logger } = deps;
-  if (!refreshTokenPattern.test(presented)) return fail(GatewayError.InvalidRefreshToken);
+  if (!refreshTokenPattern.test(presented)) return fail(SessionError.InvalidRefreshToken);
   const outcome = await db.transaction((tx) => rotateRefreshToken(deps, tx, presented));
   switch (outcome.kind) {
     case 'unknown':
     case 'revoked':
     case 'expired':
-      return fail(GatewayError.InvalidRefreshToken);
+      return fail(SessionError.InvalidRefreshToken);
     case 'reused':
       await revokeInStore(deps, [outcome.familyId]);
       deps.metrics.refreshTokenReuse.inc();
       logger.warn({ userId: outcome.userId, session: outcome.familyId }, 'refresh token reused: session revoked');
-      return fail(GatewayError.InvalidRefreshToken);
+      return fail(SessionError.InvalidRefreshToken);
     case 'rotated': {
       const access = await tokens.issue(outcome.userId, outcome.familyId);
       return succeed({
