@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createTestDatabase,
   createTestVhost,
@@ -24,6 +23,7 @@ import {
   type TestVhost,
 } from '@t50/kit/testing';
 import { Redis } from 'ioredis';
+import { eventually } from './testing/eventually';
 import { newSigningKeyPem } from './testing/harness';
 
 const serviceRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -65,15 +65,13 @@ describe('main (the standalone composition root)', () => {
         LOG_LEVEL: 'info',
       });
       try {
-        let registration: ConsulCall | undefined;
-        for (let waited = 0; registration === undefined && waited < 60_000; waited += 100) {
-          registration = consul.calls.find((call) => call.url === '/v1/agent/service/register');
-          if (registration === undefined) {
+        const registration: ConsulCall = await eventually(
+          () => {
             assert.equal(started.child.exitCode, null, `main exited early:\n${started.output()}`);
-            await sleep(100);
-          }
-        }
-        assert.ok(registration, `no Consul registration:\n${started.output()}`);
+            return consul.calls.find((call) => call.url === '/v1/agent/service/register');
+          },
+          { timeoutMs: 60_000, intervalMs: 100, what: () => `a Consul registration:\n${started.output()}` },
+        );
         const registered = JSON.parse(registration.body) as { ID: string; Name: string; Port: number };
         assert.equal(registered.Name, 'gateway');
         const base = `http://127.0.0.1:${registered.Port}`;

@@ -137,7 +137,11 @@ describe('a send id names one send', () => {
     assert.equal(repeat.body?.duplicate, true);
     assert.equal(repeat.body?.amount, '500');
     assert.equal(repeat.body?.transferId, first.body?.transferId);
-    assert.equal(BigInt((await balances(bob)).ETH ?? '0') - BigInt(before.ETH ?? '0'), 500n, 'moved once, the first amount');
+    assert.equal(
+      BigInt((await balances(bob)).ETH ?? '0') - BigInt(before.ETH ?? '0'),
+      500n,
+      'moved once, the first amount',
+    );
   });
 
   test('the same sendId to another recipient or in another asset is 409 conflict, nothing moves', async () => {

@@ -10,6 +10,7 @@ import { exchanges } from '@t50/contracts';
 import { createLogger, createPostgresDatabase, createRabbitTransport, type Database, type Transport } from '@t50/kit';
 import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@t50/kit/testing';
 import { migrateGatewayDatabase } from '../service';
+import { eventually } from '../testing/eventually';
 import { createOutboxRelay, enqueue } from './relay';
 
 const logger = createLogger({ service: 'test-outbox', level: 'silent' });
@@ -36,17 +37,24 @@ after(async () => {
   await Promise.allSettled([database?.drop(), vhost?.drop()]);
 });
 
-async function received(timeoutMs = 5000): Promise<string[]> {
+/**
+ * Every message the queue received before now: a marker is published (with confirms) behind them and the
+ * queue is read until the marker comes out, so a duplicate confirmed earlier cannot be missed.
+ */
+async function received(): Promise<string[]> {
+  const marker = `marker:${randomUUID()}`;
+  await transport.publish({ exchange: '', routingKey: 'test.registered', messageId: marker, body: {} });
   const ids: string[] = [];
   const subscription = await transport.consume('test.registered', async (delivery) => {
     ids.push(String(delivery.messageId));
     return Promise.resolve();
   });
-  const deadline = Date.now() + timeoutMs;
-  while (ids.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  await subscription.close();
-  return ids;
+  try {
+    await eventually(() => (ids.includes(marker) ? true : undefined), { timeoutMs: 5_000, what: 'the marker' });
+  } finally {
+    await subscription.close();
+  }
+  return ids.filter((id) => id !== marker);
 }
 
 test('a failed publish stays pending, is retried on the timer, and is published exactly when confirmed', async () => {
@@ -84,16 +92,16 @@ test('a failed publish stays pending, is retried on the timer, and is published 
 
     brokerDown = false;
     // No kick: the timer alone must bring it out.
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const [row] = await db.query<{ published: boolean }>(
-        'select published_at is not null as published from outbox where message_id = $1',
-        [id],
-      );
-      if (row?.published === true) break;
-      assert.ok(Date.now() < deadline, 'published by the timer');
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    await eventually(
+      async () => {
+        const [row] = await db.query<{ published: boolean }>(
+          'select published_at is not null as published from outbox where message_id = $1',
+          [id],
+        );
+        return row?.published === true ? true : undefined;
+      },
+      { timeoutMs: 5_000, what: 'published by the timer' },
+    );
     assert.deepEqual(await received(), [id]);
     assert.equal(await relay.flush(), 0, 'nothing is published twice');
   } finally {

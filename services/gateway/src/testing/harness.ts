@@ -18,6 +18,7 @@ import type { Tier } from '../access/tiers';
 import { parseSigningKey, type GatewayServiceConfig } from '../config';
 import { createGatewayService, migrateGatewayDatabase, type GatewayService } from '../service';
 import { createRedisStore } from '../store/hot-store';
+import { eventually } from './eventually';
 
 export const goodPassword = 'correct horse battery staple';
 
@@ -294,15 +295,7 @@ async function startHarness(
       return (JSON.parse(reply.body) as { accounts: AccountView[] }).accounts;
     },
 
-    async eventually(check, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await check();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    },
+    eventually: (check, timeoutMs) => eventually(check, timeoutMs === undefined ? {} : { timeoutMs }),
 
     async countRows(table) {
       if (!/^[a-z_0-9]+$/.test(table)) throw new Error('table name');
