@@ -14,4 +14,5 @@ export * from './inbox';
 export * from './service-client';
 export * from './run-service';
 export * from './transport';
+export * from './rpc';
 export * from './service-definition';

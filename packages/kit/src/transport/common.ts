@@ -70,6 +70,7 @@ export interface ResolvedQueueSpec {
   readonly maxAttempts: number;
   readonly retryDelaysMs: readonly number[];
   readonly singleActiveConsumer: boolean;
+  readonly exclusive: boolean;
 }
 
 export function resolveQueueSpec(spec: QueueSpec): ResolvedQueueSpec {
@@ -85,7 +86,11 @@ export function resolveQueueSpec(spec: QueueSpec): ResolvedQueueSpec {
     throw new RangeError(`queue ${name}: retryDelaysMs needs 1..${maxRetryDelayCount} values`);
   }
   for (const delayMs of retryDelaysMs) assertInteger(`queue ${name}: retry delay`, delayMs, 1, maxRetryDelayMs);
-  return { name, bindings, maxAttempts, retryDelaysMs, singleActiveConsumer: spec.singleActiveConsumer ?? false };
+  const singleActiveConsumer = spec.singleActiveConsumer ?? false;
+  const exclusive = spec.exclusive ?? false;
+  if (exclusive && singleActiveConsumer)
+    throw new RangeError(`queue ${name}: an exclusive queue has one owner; singleActiveConsumer makes no sense`);
+  return { name, bindings, maxAttempts, retryDelaysMs, singleActiveConsumer, exclusive };
 }
 
 export function resolvePrefetch(prefetch: number | undefined, fallback: number): number {

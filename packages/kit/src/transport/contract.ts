@@ -277,6 +277,64 @@ export function runTransportContract(name: string, makeTransport: TransportFacto
       );
     });
 
+    void describe('exclusive queues (replies)', () => {
+      void it(
+        'belongs to its transport: another cannot declare it; gone with what it held once its transport closes',
+        { timeout: caseTimeoutMs },
+        async () => {
+          try {
+            const owner = await openWithCrash();
+            const other = await open();
+            const queue = unique('replies');
+            await owner.transport.declareQueue({ name: queue, exclusive: true });
+            await owner.transport.declareQueue({ name: queue, exclusive: true }); // idempotent for its owner
+            await assert.rejects(other.declareQueue({ name: queue, exclusive: true }));
+            // Anyone may publish to it by name; only its owner consumes.
+            await other.publish(jsonMessage(queue, 'to-owner', { n: 1 }));
+            const inbox = new Inbox();
+            await owner.transport.consume(queue, inbox.handler);
+            await inbox.waitFor(1, 'the message to the owner');
+            assert.deepEqual(messageIds(inbox.items), ['to-owner']);
+
+            await other.publish(jsonMessage(queue, 'left-behind', { n: 2 }));
+            await owner.cleanup();
+            const successor = await open();
+            await successor.declareQueue({ name: queue, exclusive: true });
+            await successor.publish(jsonMessage(queue, 'fresh', { n: 3 }));
+            const successorInbox = new Inbox();
+            await successor.consume(queue, successorInbox.handler);
+            await successorInbox.waitFor(1, 'the message to the new queue');
+            await sleep(quietMs);
+            // A kept queue would have delivered 'left-behind' first.
+            assert.deepEqual(messageIds(successorInbox.items), ['fresh']);
+          } finally {
+            await closeAll();
+          }
+        },
+      );
+
+      void it('drops a message whose handler fails: no retry, no dead letter', { timeout: caseTimeoutMs }, async () => {
+        try {
+          const transport = await open();
+          const queue = unique('replies-failing');
+          await transport.declareQueue({ name: queue, exclusive: true, maxAttempts: 3, retryDelaysMs: [20] });
+          const seen: string[] = [];
+          await transport.consume(queue, (delivery) => {
+            seen.push(delivery.messageId ?? '');
+            return Promise.reject(new Error(delivery.messageId === 'bad' ? 'cannot handle' : 'unexpected'));
+          });
+          await transport.publish(jsonMessage(queue, 'bad', {}));
+          await waitUntil(() => seen.length >= 1, 'the failing delivery');
+          await sleep(quietMs);
+          assert.deepEqual(seen, ['bad']);
+          assert.ok(logLines.some((line) => line.includes('dropped') && line.includes(queue)));
+          await assert.rejects(transport.consume(deadLetterQueueName(queue), () => Promise.resolve()));
+        } finally {
+          await closeAll();
+        }
+      });
+    });
+
     void describe('retries and dead letters', () => {
       void it(
         'retries a failing message after the delay, then dead-letters it with its reason and attempt count',

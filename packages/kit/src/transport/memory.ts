@@ -42,6 +42,9 @@ import {
   type Subscription,
   type Transport,
 } from './types';
+import { Fifo, topicMatches } from './memory-structures';
+
+export { topicMatches } from './memory-structures';
 
 /** Messages one queue holds (ready, unacked and waiting for a retry); publish rejects beyond. */
 export const memoryQueueCapacity = 100_000;
@@ -84,44 +87,6 @@ interface StoredMessage {
   readonly redelivered: boolean;
 }
 
-/** A FIFO with O(1) shift and unshift (an array's shift is O(n) at 100,000 messages). */
-class Fifo<T> {
-  #items: (T | undefined)[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(item: T): void {
-    this.#items.push(item);
-  }
-
-  unshift(item: T): void {
-    if (this.#head > 0) this.#items[--this.#head] = item;
-    else this.#items.unshift(item);
-  }
-
-  shift(): T | undefined {
-    if (this.length === 0) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    // Compact once the consumed prefix dominates, so memory follows the length.
-    if (this.#head > 1_024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-
-  drain(): T[] {
-    const items = this.#items.slice(this.#head) as T[];
-    this.#items = [];
-    this.#head = 0;
-    return items;
-  }
-}
-
 /** Something that takes deliveries from a queue, up to its prefetch. */
 interface QueueConsumer {
   readonly prefetch: number;
@@ -139,10 +104,13 @@ class MemoryQueue {
   readonly consumers: QueueConsumer[] = [];
   #nextConsumer = 0;
   dispatchScheduled = false;
+  /** The transport an exclusive queue belongs to. */
+  readonly owner: object | undefined;
 
-  constructor(name: string, spec: ResolvedQueueSpec | undefined) {
+  constructor(name: string, spec: ResolvedQueueSpec | undefined, owner?: object) {
     this.name = name;
     this.spec = spec;
+    this.owner = owner;
   }
 
   get size(): number {
@@ -180,8 +148,12 @@ export class MemoryBroker {
     if (!this.#exchanges.has(name)) this.#exchanges.set(name, []);
   }
 
-  declareQueue(spec: ResolvedQueueSpec): void {
+  declareQueue(spec: ResolvedQueueSpec, owner: object): void {
     const existing = this.#queues.get(spec.name);
+    if (spec.exclusive || existing?.owner !== undefined) {
+      this.#declareExclusive(spec, owner, existing);
+      return;
+    }
     if (existing?.spec !== undefined && existing.spec.singleActiveConsumer !== spec.singleActiveConsumer) {
       // RabbitMQ refuses a redeclaration with other arguments (PRECONDITION_FAILED): so do we.
       throw new Error(`queue ${spec.name} exists with singleActiveConsumer=${existing.spec.singleActiveConsumer}`);
@@ -191,6 +163,32 @@ export class MemoryBroker {
     const deadName = deadLetterQueueName(spec.name);
     if (!this.#queues.has(deadName)) this.#queues.set(deadName, new MemoryQueue(deadName, undefined));
     for (const binding of spec.bindings) this.#bind(binding.exchange, binding.routingKey, spec.name);
+  }
+
+  #declareExclusive(spec: ResolvedQueueSpec, owner: object, existing: MemoryQueue | undefined): void {
+    // RabbitMQ: RESOURCE_LOCKED for another connection's exclusive queue, PRECONDITION_FAILED for other arguments.
+    if (existing !== undefined && (existing.owner !== owner || !spec.exclusive)) {
+      const why =
+        existing.owner === undefined
+          ? 'is not exclusive'
+          : existing.owner === owner
+            ? 'is exclusive'
+            : 'is exclusive to another connection';
+      throw new Error(`queue ${spec.name} exists and ${why}`);
+    }
+    if (existing === undefined) this.#queues.set(spec.name, new MemoryQueue(spec.name, spec, owner));
+    for (const binding of spec.bindings) this.#bind(binding.exchange, binding.routingKey, spec.name);
+  }
+
+  /** Deletes the exclusive queues of `owner` and what they hold, as RabbitMQ does when their connection closes. */
+  deleteExclusiveQueues(owner: object): void {
+    for (const [name, queue] of this.#queues) {
+      if (queue.owner !== owner) continue;
+      this.#queues.delete(name);
+      queue.ready.drain();
+      const others = (bindings: Binding[]) => bindings.filter((binding) => binding.queue !== name);
+      for (const [exchange, bindings] of this.#exchanges) this.#exchanges.set(exchange, others(bindings));
+    }
   }
 
   #bind(exchange: string, routingKey: string, queue: string): void {
@@ -325,25 +323,6 @@ export class MemoryBroker {
   }
 }
 
-/** AMQP topic matching: words split on '.', `*` matches one word, `#` zero or more. */
-export function topicMatches(pattern: readonly string[], words: readonly string[]): boolean {
-  // matches[i][j]: pattern[i..] matches words[j..]; filled from the end. Keys
-  // are at most 255 bytes, so the table is at most 128 x 128.
-  const columns = words.length + 1;
-  let next = new Uint8Array(columns);
-  next[words.length] = 1;
-  for (let i = pattern.length - 1; i >= 0; i--) {
-    const current = new Uint8Array(columns);
-    const word = pattern[i];
-    for (let j = words.length; j >= 0; j--) {
-      if (word === '#') current[j] = next[j] === 1 || (j < words.length && current[j + 1] === 1) ? 1 : 0;
-      else current[j] = j < words.length && (word === '*' || word === words[j]) && next[j + 1] === 1 ? 1 : 0;
-    }
-    next = current;
-  }
-  return next[0] === 1;
-}
-
 class MemoryTransportImpl implements MemoryTransport {
   readonly #broker: MemoryBroker;
   readonly #logger: Logger;
@@ -374,7 +353,7 @@ class MemoryTransportImpl implements MemoryTransport {
   declareQueue(spec: QueueSpec): Promise<void> {
     return attempt(() => {
       this.#assertOpen();
-      this.#broker.declareQueue(resolveQueueSpec(spec));
+      this.#broker.declareQueue(resolveQueueSpec(spec), this);
     });
   }
 
@@ -461,6 +440,8 @@ class MemoryTransportImpl implements MemoryTransport {
     const queue = this.#broker.queue(queueName);
     if (queue === undefined)
       throw new Error(`queue ${queueName}: call declareQueue first (retries and dead letters need its spec)`);
+    if (queue.owner !== undefined && queue.owner !== this)
+      throw new Error(`queue ${queueName} is exclusive to another connection`);
     const subscription = new MemorySubscription(
       this.#broker,
       queue,
@@ -487,7 +468,10 @@ class MemoryTransportImpl implements MemoryTransport {
     const wasOpen = this.#state === 'open';
     if (wasOpen) this.#state = 'closing';
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.close()));
-    if (wasOpen) this.#broker.transportClosed();
+    if (wasOpen) {
+      this.#broker.deleteExclusiveQueues(this);
+      this.#broker.transportClosed();
+    }
   }
 
   disconnect(): void {
@@ -495,6 +479,7 @@ class MemoryTransportImpl implements MemoryTransport {
     this.#state = 'disconnected';
     for (const subscription of this.#subscriptions) subscription.abandon();
     this.#subscriptions.clear();
+    this.#broker.deleteExclusiveQueues(this);
     this.#broker.transportClosed();
     this.#logger.warn('in-memory transport disconnected');
   }
@@ -592,6 +577,11 @@ class MemorySubscription implements Subscription, QueueConsumer {
       await this.#pauseThenGiveBack(handle);
       return;
     }
+    if (spec.exclusive) {
+      this.logger.warn(logFields, 'handler failed on an exclusive queue; the message is dropped');
+      this.ack(handle);
+      return;
+    }
     const plan = planFailure(spec, handle.delivery, error, honourDeadLetterError);
     this.logger.warn(
       { ...logFields, outcome: plan.kind },
@@ -607,6 +597,14 @@ class MemorySubscription implements Subscription, QueueConsumer {
         'batch handler dead-lettered a dead letter; it stays',
       );
       await this.#pauseThenGiveBack(handle);
+      return;
+    }
+    if (this.queue.spec.exclusive) {
+      this.logger.warn(
+        { queue: this.queue.name, messageId: handle.delivery.messageId },
+        'batch handler dead-lettered a message of an exclusive queue; it is dropped',
+      );
+      this.ack(handle);
       return;
     }
     this.logger.warn(

@@ -10,6 +10,10 @@
  * - `q.retry.<ms>ms`: one classic durable queue per retry delay, whose
  *   messages expire after the delay back into `q` through the default exchange.
  *
+ * An exclusive queue (`QueueSpec.exclusive`, for replies) is one classic,
+ * non-durable, exclusive queue: no retry queues, no dead-letter queue; the
+ * broker deletes it when the connection closes.
+ *
  * Retries and dead letters are published by this process with confirms, then
  * the original is acked: never lost, at worst present twice (consumers
  * deduplicate on messageId).
@@ -223,13 +227,16 @@ class RabbitTransport implements Transport {
     for (const binding of resolved.bindings) await this.declareExchange(binding.exchange);
     await this.#declareQueueLayout(resolved);
     this.#queues.set(resolved.name, { kind: 'main', spec: resolved });
-    this.#queues.set(deadLetterQueueName(resolved.name), { kind: 'dead', name: deadLetterQueueName(resolved.name) });
+    if (!resolved.exclusive)
+      this.#queues.set(deadLetterQueueName(resolved.name), { kind: 'dead', name: deadLetterQueueName(resolved.name) });
   }
 
   async #declareQueueLayout(spec: ResolvedQueueSpec): Promise<void> {
-    await this.#connection.queueDeclare(deadQueueDeclaration(deadLetterQueueName(spec.name)));
-    for (const delayMs of distinctRetryDelays(spec))
-      await this.#connection.queueDeclare(retryQueueDeclaration(spec.name, delayMs));
+    if (!spec.exclusive) {
+      await this.#connection.queueDeclare(deadQueueDeclaration(deadLetterQueueName(spec.name)));
+      for (const delayMs of distinctRetryDelays(spec))
+        await this.#connection.queueDeclare(retryQueueDeclaration(spec.name, delayMs));
+    }
     await this.#connection.queueDeclare(mainQueueDeclaration(spec));
     for (const params of bindingDeclarations(spec)) await this.#connection.queueBind(params);
   }
@@ -466,6 +473,10 @@ class Settler {
       await sleep(deadLetterRequeuePauseMs);
       return ConsumerStatus.REQUEUE;
     }
+    if (this.#known.spec.exclusive) {
+      this.#logger.warn(logFields, 'handler failed on an exclusive queue; the message is dropped');
+      return ConsumerStatus.ACK;
+    }
     const plan = planFailure(this.#known.spec, delivery, error, honourDeadLetterError);
     this.#logger.warn(
       { ...logFields, outcome: plan.kind },
@@ -480,6 +491,10 @@ class Settler {
       this.#logger.error(logFields, 'batch handler dead-lettered a dead letter; it stays in the dead-letter queue');
       await sleep(deadLetterRequeuePauseMs);
       return ConsumerStatus.REQUEUE;
+    }
+    if (this.#known.spec.exclusive) {
+      this.#logger.warn(logFields, 'batch handler dead-lettered a message of an exclusive queue; it is dropped');
+      return ConsumerStatus.ACK;
     }
     this.#logger.warn(logFields, 'batch handler dead-lettered a message');
     return this.apply(received, planDeadLetter(this.queue, received.delivery, reason));
@@ -531,6 +546,8 @@ function consumerProps(known: KnownQueue, prefetch: number) {
 }
 
 function mainQueueDeclaration(spec: ResolvedQueueSpec) {
+  // Classic: a quorum queue cannot be exclusive. Deleted when its connection closes.
+  if (spec.exclusive) return { queue: spec.name, durable: false, exclusive: true, autoDelete: false };
   return {
     queue: spec.name,
     durable: true,

@@ -68,6 +68,18 @@ export interface QueueSpec {
    * consumer): a partition's single writer. Default false.
    */
   readonly singleActiveConsumer?: boolean;
+  /**
+   * A private queue of the transport that declares it (RabbitMQ: an exclusive,
+   * non-durable classic queue), for replies: another transport can neither
+   * declare nor consume it, and it is deleted with what it holds when its
+   * transport closes (or its connection is lost for good). It has no retry
+   * queues and no dead-letter queue: a delivery whose handler throws (or that
+   * a batch handler retries or dead-letters) is dropped and logged. Publishing
+   * to it by name through the default exchange works from any transport; once
+   * it is gone, such a publish is dropped silently. Default false; not with
+   * `singleActiveConsumer`.
+   */
+  readonly exclusive?: boolean;
 }
 
 /** Thrown by a handler: the message can never be processed; dead-letter it now. */
