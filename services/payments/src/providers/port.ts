@@ -106,7 +106,11 @@ export interface WebhookRequest {
 export interface PaymentProvider {
   readonly name: ProviderName;
   createDeposit(input: CreateDepositInput): Promise<CreatedDeposit>;
-  /** Asks the provider now. PayPal: an approved order is captured here (idempotently). */
+  /**
+   * Asks the provider now. PayPal: an approved order is captured here (idempotently).
+   * Stripe and PayPal find a deposit by `providerRef` (the sandbox also by our id); a deposit the
+   * provider does not know throws `ProviderRefusedError` with code `not_found`.
+   */
   getDeposit(ref: ProviderRef): Promise<ProviderDepositStatus>;
   createPayout(input: CreatePayoutInput): Promise<CreatedPayout>;
   getPayout(ref: ProviderRef): Promise<ProviderPayoutStatus>;
