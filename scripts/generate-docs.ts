@@ -22,6 +22,7 @@ import { asyncApiDocument, describeParties, messageCatalog, rejectionCodes } fro
 import { embeddedConfigSpec, embeddedServices, loadEmbeddedConfig } from '@t50/embedded';
 import {
   commonConfig,
+  createLifecycle,
   createLogger,
   createMemoryBroker,
   createMemoryTransport,
@@ -235,6 +236,7 @@ async function openApiDocuments(): Promise<Map<string, unknown>> {
         config,
         dataDir,
         logger,
+        lifecycle: createLifecycle(logger),
         db,
         transport,
         started,

@@ -17,7 +17,7 @@ export const embeddedConfigSpec = {
   EMBEDDED_DATA_DIR: {
     parse: string,
     default: '.data',
-    doc: 'folder for the databases (one PGlite per service), generated keys, the log file and the pid file; created if missing (with its parents), kept across restarts; relative to the working directory',
+    doc: 'folder for the database (one PGlite, a schema per service), generated keys, the log file and the pid file; created if missing (with its parents), kept across restarts; relative to the working directory',
   },
   EMBEDDED_HOST: { parse: string, default: '127.0.0.1', doc: 'address every embedded service listens on' },
   EMBEDDED_PORT: {

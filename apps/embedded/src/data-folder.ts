@@ -1,7 +1,7 @@
 /**
  * The data folder's layout, in one place:
  *
- *   <data>/<service>/pgdata      each service's PGlite database
+ *   <data>/pgdata                the PGlite database: one schema per service
  *   <data>/secrets/<name>        generated keys (mode 0600)
  *   <data>/embedded.log          the services' logs
  *   <data>/embedded.pid          the running process (one owner at a time)
@@ -10,10 +10,36 @@
  * and last lines; the embedded test runs it on a folder made here.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export const databaseDirectory = (dataDir: string, service: string): string => join(dataDir, service, 'pgdata');
+export const databaseDirectory = (dataDir: string): string => join(dataDir, 'pgdata');
+
+/**
+ * Earlier versions kept one PGlite database per service in
+ * `<data>/<service>/pgdata`. Such a folder is not converted: when it has no
+ * `<data>/pgdata` yet, embedded mode stops with this error instead of starting
+ * empty beside the old data.
+ */
+export class OldDataFolderLayoutError extends Error {
+  override readonly name = 'OldDataFolderLayoutError';
+}
+
+/** Throws OldDataFolderLayoutError when `dataDir` holds the per-service databases of an earlier version only. */
+export function refuseOldLayout(dataDir: string, services: readonly string[]): void {
+  if (existsSync(join(databaseDirectory(dataDir), 'PG_VERSION'))) return;
+  const old = services.filter((service) => existsSync(join(dataDir, service, 'pgdata', 'PG_VERSION')));
+  if (old.length === 0) return;
+  throw new OldDataFolderLayoutError(
+    `${dataDir} was made by an earlier version (one database per service: ${old
+      .map((service) => `${service}/pgdata`)
+      .join(
+        ', ',
+      )}); this version keeps every service in one database (${databaseDirectory(dataDir)}) and does not convert the old ones. ` +
+      'Move the folder away or delete it (embedded mode makes its demo users and sample data again), or set EMBEDDED_DATA_DIR to another folder',
+  );
+}
 export const secretPath = (dataDir: string, name: string): string => join(dataDir, 'secrets', name);
 export const logPath = (dataDir: string): string => join(dataDir, 'embedded.log');
 const pidPath = (dataDir: string): string => join(dataDir, 'embedded.pid');

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole platform in one process (embedded mode). Every
- * service that exists gets its own PGlite database under the data folder
- * (EMBEDDED_DATA_DIR, default .data) and the in-process transport; the URLs
+ * service that exists gets its own schema of one PGlite database under the
+ * data folder (EMBEDDED_DATA_DIR, default .data) and the in-process transport; the URLs
  * are printed when all answer. Ctrl-C or SIGTERM stops it cleanly (exit 0).
  * Logs go to <data>/embedded.log; the terminal gets a short banner.
  */

@@ -1,16 +1,17 @@
 /**
- * Starts every embedded service in one process: for each, its own PGlite
- * database under the data folder and its own in-process transport on one
- * shared broker (the same contract as RabbitMQ), then its HTTP server. Every
- * resource is registered with the lifecycle as soon as it exists, so a stop
- * (or a failed start) closes exactly what was opened, in reverse order.
+ * Starts every embedded service in one process, on one PGlite instance under
+ * the data folder: for each, its own schema of it (its own role, search_path
+ * set to that schema only: openPgliteCluster) and its own in-process transport
+ * on one shared broker (the same contract as RabbitMQ), then its HTTP server.
+ * Every resource is registered with the lifecycle as soon as it exists, so a
+ * stop (or a failed start) closes exactly what was opened, in reverse order.
  */
 import { resolve } from 'node:path';
-import { createMemoryBroker, createMemoryTransport, createPgliteDatabase, type Lifecycle, type Logger } from '@t50/kit';
+import { createMemoryBroker, createMemoryTransport, openPgliteCluster, type Lifecycle, type Logger } from '@t50/kit';
 import type { EmbeddedConfig } from './config';
-import { claimDataFolder, databaseDirectory, readOrCreateSecret, writeSecret } from './data-folder';
+import { claimDataFolder, databaseDirectory, readOrCreateSecret, refuseOldLayout, writeSecret } from './data-folder';
 import { prepareDatabases } from './database-template';
-import type { EmbeddedService, StartedInfo } from './services';
+import type { EmbeddedService, StartedInfo } from './embed';
 
 export interface RunningService {
   readonly name: string;
@@ -37,11 +38,16 @@ export async function startPlatform(deps: {
   const release = await claimDataFolder(dataDir);
   lifecycle.onClose('data folder', release);
 
-  // A new database is a copy of one empty cluster: one initdb, not one per service.
-  const directories = deps.services.map(({ name }) => databaseDirectory(dataDir, name));
-  const copied = await prepareDatabases(dataDir, directories);
+  refuseOldLayout(
+    dataDir,
+    deps.services.map(({ name }) => name),
+  );
+  // A new database is a copy of one empty cluster made once per install: no initdb at each new folder.
+  const copied = await prepareDatabases(dataDir, [databaseDirectory(dataDir)]);
   if (copied.length > 0)
-    deps.loggerFor('embedded').info({ created: copied }, 'new databases copied from the empty cluster');
+    deps.loggerFor('embedded').info({ created: copied }, 'new database copied from the empty cluster');
+  const cluster = await openPgliteCluster({ dataDir: databaseDirectory(dataDir) });
+  lifecycle.onClose('database', () => cluster.close());
 
   const broker = createMemoryBroker();
   const started = new Map<string, StartedInfo>();
@@ -50,14 +56,14 @@ export async function startPlatform(deps: {
     const { name } = definition;
     const serviceLogger = deps.loggerFor(name);
     const openedAt = performance.now();
-    const db = await createPgliteDatabase({ dataDir: databaseDirectory(dataDir, name) });
-    lifecycle.onClose(`${name} database`, () => db.close());
+    const db = await cluster.database(name);
     const transport = createMemoryTransport({ logger: serviceLogger, broker });
     lifecycle.onClose(`${name} transport`, () => transport.close());
     const service = await definition.start({
       config,
       dataDir,
       logger: serviceLogger,
+      lifecycle,
       db,
       transport,
       started,

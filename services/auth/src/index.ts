@@ -10,3 +10,4 @@ export {
 export { authConfigSpec, databaseUrlOf, loadAuthConfig, type AuthConfig, type AuthServiceConfig } from './config';
 export { embeddedGatewayKeyName } from './keys/service';
 export { apiKeyHeader } from './keys/hooks';
+export { authDefinition } from './definition';

@@ -23,3 +23,4 @@ export { routePolicy, type RouteRule, type Access } from './access/policy';
 export { tiers, type Tier } from './access/tiers';
 export { findProfileByEmail } from './profiles/repository';
 export { setRoleByEmail } from './profiles/operators';
+export { gatewayDefinition, type GatewayExtras } from './definition';

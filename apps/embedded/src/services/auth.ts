@@ -4,24 +4,21 @@
  * CLI) and stored in the data folder, so the gateway, or a person with curl,
  * can call auth.
  */
-import { createAuthService, ensureEmbeddedGatewayKey } from '@t50/auth';
-import type { EmbeddedService } from '../services';
+import { authDefinition, ensureEmbeddedGatewayKey } from '@t50/auth';
+import { embed } from '../embed';
 
 export const gatewayAuthKeySecret = 'auth-gateway-api-key';
 
-export const authService: EmbeddedService = {
-  name: 'auth',
+export const authService = embed({
+  definition: authDefinition,
   portOffset: 1,
-  async start({ config, db, logger, storeSecret }) {
-    const service = await createAuthService({ db, logger, config });
+  async started(_service, { db, storeSecret }) {
     // Replaces the key of the previous start, so only one is ever valid.
     const gatewayKey = await ensureEmbeddedGatewayKey(db);
     const path = await storeSecret(gatewayAuthKeySecret, gatewayKey);
     return {
-      app: service.app,
-      close: () => service.close(),
       keys: { gatewayApiKey: gatewayKey },
       notes: [`auth API key for the gateway (x-api-key header): ${path}`],
     };
   },
-};
+});

@@ -12,14 +12,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
   createDurableRevocationStore,
-  createGatewayService,
   createMemoryHotStore,
-  gatewayConfigSpec,
+  gatewayDefinition,
+  type GatewayService,
 } from '@t50/gateway';
-import { loadConfig } from '@t50/kit';
 import { ensureDemoUsers } from '../demo-users';
+import { embed, type EmbeddedContext, type StartedInfo } from '../embed';
 import { findWebApp } from '../web-app';
-import type { EmbeddedService, StartedInfo } from '../services';
 
 export const gatewayJwtKeySecret = 'gateway-jwt-private-key';
 
@@ -34,74 +33,67 @@ function needs(started: ReadonlyMap<string, StartedInfo>, name: string, key: str
   return { url: service.url, key: value };
 }
 
-export const gatewayService: EmbeddedService = {
-  name: 'gateway',
+/** The demo users (with the sample data): banner lines saying who they are, or why there are none. */
+async function demoUsers(service: GatewayService, context: EmbeddedContext): Promise<string[]> {
+  const { dataDir, db, transport, logger, started } = context;
+  const demo = await ensureDemoUsers({
+    dataDir,
+    gateway: service,
+    db,
+    transport,
+    ledger: needs(started, 'transactions', 'apiKey'),
+    logger,
+  });
+  if (!demo.ok) {
+    logger.warn({ problem: demo.problem }, 'demo users not made');
+    return [`no demo users: ${demo.problem}`];
+  }
+  return [
+    `demo users (kept in ${demo.path}):`,
+    ...demo.users.map(
+      (user) =>
+        `  ${user.email.padEnd(22)} password ${user.password}   ${user.role === 'operator' ? 'operator (reviews KYC)' : 'tier Full, with balances'}`,
+    ),
+  ];
+}
+
+export const gatewayService = embed({
+  definition: gatewayDefinition,
   portOffset: 0,
-  async start({ config, db, transport, logger, started, secret, dataDir }) {
+  async environment({ config, started, secret }) {
     const auth = needs(started, 'auth', 'gatewayApiKey');
     const ledger = needs(started, 'transactions', 'apiKey');
-    const signingKey = await secret(gatewayJwtKeySecret, newSigningKey);
-    // The gateway's own spec parses the values embedded mode makes and fills its defaults; the tuning
-    // keys embedded mode reads (config.ts: the gateway's own specs, already parsed) take precedence.
-    const gatewayConfig = {
-      ...loadConfig(gatewayConfigSpec, {
-        AUTH_SERVICE_URL: auth.url,
-        AUTH_API_KEY: auth.key,
-        TRANSACTIONS_URL: ledger.url,
-        TRANSACTIONS_API_KEY: ledger.key,
-        JWT_PRIVATE_KEY: signingKey.value,
-        // Plain HTTP on localhost: a Secure cookie would never come back.
-        COOKIE_SECURE: 'false',
-      }),
-      ...config,
+    return {
+      AUTH_SERVICE_URL: auth.url,
+      AUTH_API_KEY: auth.key,
+      TRANSACTIONS_URL: ledger.url,
+      TRANSACTIONS_API_KEY: ledger.key,
+      JWT_PRIVATE_KEY: (await secret(gatewayJwtKeySecret, newSigningKey)).value,
+      // Plain HTTP on localhost: a Secure cookie would never come back.
+      COOKIE_SECURE: 'false',
+      // Found from the working directory; '' (no web app) when it is not built.
+      GATEWAY_WEB_DIR: findWebApp(config.GATEWAY_WEB_DIR).dir,
     };
-    const webApp = findWebApp(config.GATEWAY_WEB_DIR);
-    gatewayConfig.GATEWAY_WEB_DIR = webApp.dir;
-    const service = await createGatewayService({
-      db,
-      transport,
+  },
+  extras: ({ db, config }) =>
+    Promise.resolve({
       // Revocations are also kept in the gateway's database, so a restart does not bring a revoked token back.
       store: createDurableRevocationStore(db, createMemoryHotStore()),
-      logger,
-      config: gatewayConfig,
       sandboxKycReviewer: config.EMBEDDED_KYC_AUTO_APPROVE,
-    });
+    }),
+  async started(service, context) {
+    const { config, secret } = context;
+    const webApp = findWebApp(config.GATEWAY_WEB_DIR);
     const notes = [
-      `access tokens signed with the key in ${signingKey.path}; ${
+      `access tokens signed with the key in ${(await secret(gatewayJwtKeySecret, newSigningKey)).path}; ${
         config.EMBEDDED_KYC_AUTO_APPROVE
           ? 'KYC level 2 is approved at once by a sandbox reviewer'
           : 'KYC level 2 waits for an operator (EMBEDDED_KYC_AUTO_APPROVE=false)'
       }`,
     ];
     if (webApp.note !== undefined) notes.push(webApp.note);
-    if (config.EMBEDDED_SEED) {
-      const demo = await ensureDemoUsers({
-        dataDir,
-        gateway: service,
-        db,
-        transport,
-        ledger,
-        logger,
-      });
-      if (demo.ok) {
-        notes.push(`demo users (kept in ${demo.path}):`);
-        for (const user of demo.users)
-          notes.push(
-            `  ${user.email.padEnd(22)} password ${user.password}   ${user.role === 'operator' ? 'operator (reviews KYC)' : 'tier Full, with balances'}`,
-          );
-      } else {
-        logger.warn({ problem: demo.problem }, 'demo users not made');
-        notes.push(`no demo users: ${demo.problem}`);
-      }
-    }
-    return {
-      app: service.app,
-      close: () => service.close(),
-      ...(webApp.dir === '' ? {} : { browserPath: '' }),
-      notes: [
-        ...notes,
-        'try: POST /v1/auth/register {"email","password"}, then GET /v1/me and GET /v1/accounts with the token',
-      ],
-    };
+    if (config.EMBEDDED_SEED) notes.push(...(await demoUsers(service, context)));
+    notes.push('try: POST /v1/auth/register {"email","password"}, then GET /v1/me and GET /v1/accounts with the token');
+    return { notes, ...(webApp.dir === '' ? {} : { browserPath: '' }) };
   },
-};
+});

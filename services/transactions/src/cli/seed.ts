@@ -18,11 +18,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   createLogger,
-  createPgliteDatabase,
   createPostgresDatabase,
   createRabbitTransport,
   ensureDatabaseExists,
   loadConfig,
+  openPgliteCluster,
   runMigrations,
   type Database,
   type Transport,
@@ -50,11 +50,13 @@ function resolveFromInvocation(path: string, environment: NodeJS.ProcessEnv = pr
 }
 
 /**
- * Where embedded mode keeps the ledger's PGlite database inside its data folder
- * (`<data>/<service>/pgdata`, apps/embedded/src/data-folder.ts; the embedded test
- * runs this command on a folder embedded mode made).
+ * Where embedded mode keeps its PGlite database inside its data folder: one
+ * database, the ledger in its schema `transactions` (apps/embedded/src/data-folder.ts;
+ * the embedded test runs this command on a folder embedded mode made).
  */
-const embeddedLedgerDirectory = (dataDir: string): string => join(dataDir, 'transactions', 'pgdata');
+const embeddedDatabaseDirectory = (dataDir: string): string => join(dataDir, 'pgdata');
+/** The layout of earlier versions (one database per service), which embedded mode no longer opens. */
+const oldEmbeddedLedgerDirectory = (dataDir: string): string => join(dataDir, 'transactions', 'pgdata');
 
 function parseArguments(args: readonly string[]): { dataDir: string | undefined } | undefined {
   if (args.length === 0) return { dataDir: undefined };
@@ -87,14 +89,26 @@ async function main(args: readonly string[]): Promise<number> {
   let db: Database;
   let transport: Transport | undefined;
   let target: string;
+  let closeCluster: (() => Promise<void>) | undefined;
   if (parsed.dataDir !== undefined) {
     const dataDir = resolveFromInvocation(parsed.dataDir);
     if (embeddedRunning(dataDir)) {
       console.error(`embedded mode is running on ${dataDir}; stop it first (its database has one owner at a time)`);
       return 2;
     }
-    target = embeddedLedgerDirectory(dataDir);
-    db = await createPgliteDatabase({ dataDir: target });
+    target = embeddedDatabaseDirectory(dataDir);
+    if (
+      !existsSync(join(target, 'PG_VERSION')) &&
+      existsSync(join(oldEmbeddedLedgerDirectory(dataDir), 'PG_VERSION'))
+    ) {
+      console.error(
+        `${dataDir} was made by an earlier version of embedded mode (one database per service), which this version does not open; move it away or delete it`,
+      );
+      return 2;
+    }
+    const cluster = await openPgliteCluster({ dataDir: target });
+    closeCluster = () => cluster.close();
+    db = await cluster.database('transactions');
   } else {
     const config = loadConfig({
       TRANSACTIONS_DATABASE_URL: transactionsConfigSpec.TRANSACTIONS_DATABASE_URL,
@@ -146,6 +160,7 @@ async function main(args: readonly string[]): Promise<number> {
   } finally {
     await transport?.close();
     await db.close();
+    await closeCluster?.();
   }
 }
 

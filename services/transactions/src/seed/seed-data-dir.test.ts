@@ -37,8 +37,8 @@ describe('seed --data-dir through npm', () => {
       timeout: 300_000,
     });
     assert.equal(seeded.status, 0, `${seeded.stdout}\n${seeded.stderr}`);
-    const expected = join(typedIn, 'data', 'transactions', 'pgdata');
-    assert.ok(existsSync(join(expected, 'PG_VERSION')), `the ledger database is in ${expected}`);
+    const expected = join(typedIn, 'data', 'pgdata');
+    assert.ok(existsSync(join(expected, 'PG_VERSION')), `the embedded database is in ${expected}`);
     assert.ok(seeded.stdout.includes(`seeded ${expected}:`), seeded.stdout);
     assert.match(seeded.stdout, / 12 applied, 0 already recorded, 0 refused/);
     assert.equal(existsSync(wrong), false, `nothing is written to ${wrong}`);
