@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ProviderHarness } from '../testing/provider-harness';
 import { startSandboxHarness } from '../testing/sandbox-harness';
+import { startStripeHarness } from '../testing/stripe-harness';
 import { eventually } from '../testing/wait';
 import {
   ProviderRefusedError,
@@ -189,3 +190,4 @@ function runProviderContract(name: string, start: () => Promise<ProviderHarness>
 }
 
 runProviderContract('sandbox', startSandboxHarness);
+runProviderContract('stripe (SDK against a local fake Stripe)', startStripeHarness);
