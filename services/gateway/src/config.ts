@@ -166,6 +166,16 @@ export const gatewayConfigSpec = {
     default: 120,
     doc: 'money requests per client address per window',
   },
+  GATEWAY_PUBLIC_URL: {
+    parse: (raw: string): string => (raw.trim() === '' ? '' : url(raw.trim())),
+    default: '',
+    doc: 'the URL users reach the gateway and the web app at (e.g. https://wallet.example.com behind a TLS proxy); payment providers send users back to its /deposits/{id} page; empty: the origin of each request (its Host header, plain HTTP unless the gateway itself serves TLS)',
+  },
+  PAYMENTS_TIMEOUT_MS: {
+    parse: integer(100, 120_000),
+    default: 15_000,
+    doc: 'how long a payment route waits for the payments service (request/reply over RabbitMQ) before answering 503 payments_unavailable',
+  },
   OUTBOX_POLL_INTERVAL_MS: {
     parse: integer(50, 600_000),
     default: 1000,
@@ -175,11 +185,22 @@ export const gatewayConfigSpec = {
 
 export type GatewayConfig = ConfigOf<typeof gatewayConfigSpec>;
 
-/** What `createGatewayService` needs; standalone and embedded mode pass the whole `GatewayConfig`. */
+/**
+ * What `createGatewayService` needs; standalone and embedded mode pass the whole `GatewayConfig`.
+ * The payment keys may be left out (tests): their defaults apply.
+ */
 export type GatewayServiceConfig = Omit<
   GatewayConfig,
-  keyof typeof commonConfig | 'GATEWAY_DATABASE_URL' | 'RABBITMQ_URL' | 'REDIS_URL' | 'GATEWAY_HOST' | 'GATEWAY_PORT'
->;
+  | keyof typeof commonConfig
+  | 'GATEWAY_DATABASE_URL'
+  | 'RABBITMQ_URL'
+  | 'REDIS_URL'
+  | 'GATEWAY_HOST'
+  | 'GATEWAY_PORT'
+  | 'GATEWAY_PUBLIC_URL'
+  | 'PAYMENTS_TIMEOUT_MS'
+> &
+  Partial<Pick<GatewayConfig, 'GATEWAY_PUBLIC_URL' | 'PAYMENTS_TIMEOUT_MS'>>;
 
 export function loadGatewayConfig(environment: Record<string, string | undefined> = process.env): GatewayConfig {
   return loadConfig(gatewayConfigSpec, environment);

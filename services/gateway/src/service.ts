@@ -25,6 +25,8 @@ import { registerKycRoutes } from './kyc/routes';
 import { createMoneyService, type MoneyService } from './money/service';
 import { registerMoneyRoutes } from './money/routes';
 import { createOutboxRelay, type OutboxRelay } from './outbox/relay';
+import { createPaymentsClient } from './payments/client';
+import { registerPaymentRoutes } from './payments/routes';
 import { createUserCache, type UserCache } from './profiles/hot';
 import { registerProfileRoutes } from './profiles/routes';
 import { createAccountService, type AccountService } from './profiles/service';
@@ -128,6 +130,7 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
     logger.warn('KYC level 2 is approved by the sandbox reviewer: embedded mode only');
   const money = createMoneyService({ db, transactions, logger });
   const limiter = createRateLimiter(store);
+  const payments = await createPaymentsClient({ transport, logger, timeoutMs: config.PAYMENTS_TIMEOUT_MS ?? 15_000 });
 
   const app = await createHttpServer({
     name: serviceName,
@@ -180,6 +183,7 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
       registerProfileRoutes(scope, { accounts });
       registerKycRoutes(scope, { kyc });
       registerMoneyRoutes(scope, { money });
+      registerPaymentRoutes(scope, { payments, money, store, publicUrl: config.GATEWAY_PUBLIC_URL ?? '' });
       done();
     },
     { prefix: '/v1' },
@@ -203,6 +207,7 @@ export async function createGatewayService(deps: GatewayServiceDeps): Promise<Ga
     async close() {
       await app.close();
       await outbox.close();
+      await payments.close();
     },
   };
 }

@@ -17,7 +17,8 @@ const callers: readonly Caller[] = ['anonymous', 'browsing', 'basic', 'full', 'o
 const emails = new Map<Caller, string>();
 
 before(async () => {
-  h = await startGatewayHarness('matrix');
+  // Nothing serves payments here: a payment route a caller may use answers 503 soon.
+  h = await startGatewayHarness('matrix', { PAYMENTS_TIMEOUT_MS: 300 });
   for (const caller of callers) {
     if (caller === 'anonymous') continue;
     const user = await h.register(`${caller}-${randomUUID()}@example.com`, { waitForAccounts: false });
@@ -75,7 +76,7 @@ describe('every route with every tier, an operator, and no token', () => {
         } else {
           assert.notEqual(reply.status, 403, label);
           assert.ok(!['unauthenticated', 'invalid_token'].includes(String(reply.body?.code)), label);
-          assert.ok(reply.status < 500, label);
+          assert.ok(reply.status < 500 || reply.body?.code === 'payments_unavailable', label);
         }
       }
     });

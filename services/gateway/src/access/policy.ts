@@ -32,6 +32,7 @@ export interface RouteRule {
 const publicRoute: Access = { kind: 'public' };
 const browsing: Access = { kind: 'user', minimumTier: 'browsing' };
 const basic: Access = { kind: 'user', minimumTier: 'basic' };
+const full: Access = { kind: 'user', minimumTier: 'full' };
 const operator: Access = { kind: 'operator' };
 
 /** THE table: `METHOD /path` -> who may call it. */
@@ -55,6 +56,11 @@ export const routePolicy: Readonly<Record<string, RouteRule>> = {
   'GET /v1/transfers/:transferId': { access: browsing, limit: 'money' },
   // Basic may send ETH; fiat needs Full (./tiers.ts minimumTierToMove, applied by the send use case).
   'POST /v1/sends': { access: basic, limit: 'money' },
+  // Fiat in and out through the payments service: Full only (payments/routes.ts).
+  'POST /v1/deposits': { access: full, limit: 'money' },
+  'GET /v1/deposits/:depositId': { access: full, limit: 'money' },
+  'POST /v1/payouts': { access: full, limit: 'money' },
+  'GET /v1/payments': { access: full, limit: 'money' },
   'GET /v1/operator/kyc/pending': { access: operator },
   'GET /v1/operator/kyc/:submissionId': { access: operator },
   'GET /v1/operator/kyc/:submissionId/document': { access: operator },

@@ -54,7 +54,11 @@ interface Case {
   readonly body?: unknown;
   readonly as: 'anonymous' | 'user' | 'operator';
   readonly why: string;
+  readonly headers?: Record<string, string>;
 }
+
+const deposit = { provider: 'sandbox', asset: 'USD', amount: '2500' };
+const keyed = { 'idempotency-key': 'bad-input-test-key' };
 
 const submission = randomUUID();
 const level1 = {
@@ -240,6 +244,60 @@ const cases: Case[] = [
     as: 'operator',
     why: 'a reason too long',
   },
+  // Payments: refused by the gateway before anything is asked of the payments service.
+  { method: 'POST', url: '/v1/deposits', body: deposit, as: 'user', why: 'no Idempotency-Key' },
+  {
+    method: 'POST',
+    url: '/v1/deposits',
+    body: deposit,
+    headers: { 'idempotency-key': 'short' },
+    as: 'user',
+    why: 'a key too short',
+  },
+  {
+    method: 'POST',
+    url: '/v1/deposits',
+    body: { ...deposit, amount: 2500 },
+    headers: keyed,
+    as: 'user',
+    why: 'an amount as a JSON number',
+  },
+  {
+    method: 'POST',
+    url: '/v1/deposits',
+    body: { ...deposit, asset: 'ETH' },
+    headers: keyed,
+    as: 'user',
+    why: 'a crypto asset',
+  },
+  {
+    method: 'POST',
+    url: '/v1/deposits',
+    body: { ...deposit, provider: 'bank' },
+    headers: keyed,
+    as: 'user',
+    why: 'an unknown provider',
+  },
+  { method: 'GET', url: '/v1/deposits/not%20an%20id', as: 'user', why: 'a deposit id with spaces' },
+  { method: 'GET', url: '/v1/deposits/dep_1?refresh=perhaps', as: 'user', why: 'refresh not a boolean' },
+  {
+    method: 'POST',
+    url: '/v1/payouts',
+    body: { ...deposit, destination: '' },
+    headers: keyed,
+    as: 'user',
+    why: 'an empty destination',
+  },
+  { method: 'POST', url: '/v1/payouts', body: deposit, headers: keyed, as: 'user', why: 'no destination' },
+  {
+    method: 'POST',
+    url: '/v1/payouts',
+    body: { ...deposit, destination: 'bank' },
+    as: 'user',
+    why: 'no Idempotency-Key',
+  },
+  { method: 'GET', url: '/v1/payments?limit=0', as: 'user', why: 'a limit of 0' },
+  { method: 'GET', url: '/v1/payments?userId=someone', as: 'user', why: 'an unknown parameter' },
 ];
 
 describe('bad input is a 400 problem document and stores nothing', () => {
@@ -251,6 +309,7 @@ describe('bad input is a 400 problem document and stores nothing', () => {
             .split('?')[0]!
             .replace(/\/v1\/accounts\/[A-Z]+\/history/, '/v1/accounts/:asset/history')
             .replace(/\/v1\/transfers\/[^/]+$/, '/v1/transfers/:transferId')
+            .replace(/\/v1\/deposits\/[^/]+$/, '/v1/deposits/:depositId')
             .replace(/\/v1\/operator\/kyc\/(?!pending)[^/]+/, '/v1/operator/kyc/:submissionId')}`,
       ),
     );
@@ -273,6 +332,7 @@ describe('bad input is a 400 problem document and stores nothing', () => {
       const reply = await h.call(entry.method, entry.url, {
         ...(token === undefined ? {} : { token }),
         ...(entry.body === undefined ? {} : { body: entry.body }),
+        ...(entry.headers === undefined ? {} : { headers: entry.headers }),
       });
       assert.equal(reply.status, 400, reply.text);
       assert.equal(reply.headers['content-type'], 'application/problem+json; charset=utf-8');
