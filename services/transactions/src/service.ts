@@ -20,7 +20,7 @@ import { startHoldExpiry } from './holds/expiry';
 import { registerRoutes } from './http/routes';
 import { loadAssets } from './ledger/reads';
 import { ensurePartitionAccounts } from './ledger/store';
-import { createLedgerWriter, type LedgerWriter } from './ledger/writer';
+import { createLedgerWriter, type LedgerWriter, type WriterHooks } from './ledger/writer';
 import { declareLedgerTopology, partitionQueueName, routerQueueName, startLedgerConsumer } from './messages/consumer';
 import { createHoldPartitions } from './messages/partition';
 import { startPartitionRouter } from './messages/router';
@@ -60,6 +60,8 @@ export async function createTransactionsService(deps: {
   logger: Logger;
   /** Apply pending migrations first (default true); false when the runner applied them (the service definition). */
   migrate?: boolean;
+  /** Tests only: see `WriterHooks`. */
+  writerHooks?: WriterHooks;
 }): Promise<TransactionsService> {
   const { config, db, transport } = deps;
   const logger = deps.logger.child({ component: 'transactions' });
@@ -78,6 +80,7 @@ export async function createTransactionsService(deps: {
       registry,
       options: { maxBatch: config.LEDGER_BATCH_MAX_MESSAGES },
       partition: { index, count: partitions },
+      ...(deps.writerHooks === undefined ? {} : { hooks: deps.writerHooks }),
     }),
   );
   const holds = createHoldPartitions(db, partitions);
@@ -110,7 +113,12 @@ export async function createTransactionsService(deps: {
       'The Transactions50 ledger: accounts, transfers, holds, entries, verify. Amounts are decimal strings in minor units.',
     logger,
     registry,
-    readiness: { database: () => db.ping(), broker: () => transport.isReady() },
+    readiness: {
+      database: () => db.ping(),
+      broker: () => transport.isReady(),
+      // A writer halted by a broken invariant stays halted until a restart (ledger/writer.ts).
+      writers: () => writers.every((writer) => !writer.halted),
+    },
     securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } },
   });
   registerRoutes(app, { db, submit: routing.submit, apiKeys: config.TRANSACTIONS_API_KEYS });

@@ -11,13 +11,15 @@ import {
   createPostgresDatabase,
   createRabbitTransport,
   deadLetterQueueName,
+  sleep,
   type Database,
   type Delivery,
   type Logger,
   type Subscription,
   type Transport,
 } from '@t50/kit';
-import { createTestDatabase, createTestVhost } from '@t50/kit/testing';
+import { createTestDatabase, createTestVhost, eventually } from '@t50/kit/testing';
+import type { WriterHooks } from './ledger/writer';
 import { createTransactionsService, type TransactionsService, type TransactionsServiceConfig } from './service';
 import { ledgerQueue } from './messages/consumer';
 
@@ -51,13 +53,13 @@ export async function collectEvents(transport: Transport, name = `test.events.${
     { maxMessages: 1000, maxWaitMs: 2 },
   );
   async function waitForCount(predicate: (event: LedgerEvent) => boolean, count: number, timeoutMs = 15_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = events.filter(predicate);
-      if (found.length >= count) return found;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${found.length} of ${count} events`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    return eventually(
+      () => {
+        const found = events.filter(predicate);
+        return found.length >= count ? found : undefined;
+      },
+      { timeoutMs, intervalMs: 10, what: () => `${count} events (${events.filter(predicate).length} seen)` },
+    );
   }
   return {
     events,
@@ -70,7 +72,11 @@ export async function collectEvents(transport: Transport, name = `test.events.${
   };
 }
 
-/** Reads what sits in a dead-letter queue (consuming it). */
+/**
+ * Reads what sits in a dead-letter queue (consuming it): everything that
+ * arrives within `waitMs` (a window, not a wait for something: what a test
+ * expects to be absent must have had the time to arrive).
+ */
 export async function drainDeadLetters(transport: Transport, queue = ledgerQueue, waitMs = 500): Promise<DeadLetter[]> {
   const found: DeadLetter[] = [];
   const subscription: Subscription = await transport.consume(
@@ -85,7 +91,7 @@ export async function drainDeadLetters(transport: Transport, queue = ledgerQueue
     },
     { prefetch: 100 },
   );
-  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  await sleep(waitMs);
   await subscription.close();
   return found;
 }
@@ -98,21 +104,16 @@ export interface TestLedger {
   readonly logger: Logger;
   readonly databaseUrl: string;
   readonly brokerUrl: string;
+  /** The test's RabbitMQ vhost (for rabbitmqctl). */
+  readonly vhost: string;
   /** Publishes a message (an envelope object or raw bytes) to the ledger's queue via its exchange binding. */
   send(message: unknown, options?: { routingKey?: string; replyTo?: string; correlationId?: string }): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startTestLedger(
-  name: string,
-  overrides: Partial<TransactionsServiceConfig> = {},
-): Promise<TestLedger> {
-  const database = await createTestDatabase(name);
-  const vhost = await createTestVhost(name);
-  const logger = createLogger({ service: `test-${name}`, level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const db = createPostgresDatabase({ url: database.url, maxConnections: 4 });
-  const transport = await createRabbitTransport({ url: vhost.url, logger });
-  const config: TransactionsServiceConfig = {
+/** The ledger's configuration in tests: one partition, small batch waits, a fast hold sweep. */
+export function testLedgerConfig(overrides: Partial<TransactionsServiceConfig> = {}): TransactionsServiceConfig {
+  return {
     TRANSACTIONS_API_KEYS: [testApiKey],
     LEDGER_QUEUE: ledgerQueue,
     LEDGER_PARTITIONS: 1,
@@ -124,7 +125,33 @@ export async function startTestLedger(
     LEDGER_HOLD_SWEEP_INTERVAL_MS: 200,
     ...overrides,
   };
-  const service = await createTransactionsService({ config, db, transport, logger });
+}
+
+export interface TestLedgerOptions {
+  /** Default: a logger at TEST_LOG_LEVEL (silent). */
+  readonly logger?: Logger;
+  readonly writerHooks?: WriterHooks;
+}
+
+export async function startTestLedger(
+  name: string,
+  overrides: Partial<TransactionsServiceConfig> = {},
+  options: TestLedgerOptions = {},
+): Promise<TestLedger> {
+  const database = await createTestDatabase(name);
+  const vhost = await createTestVhost(name);
+  const logger =
+    options.logger ?? createLogger({ service: `test-${name}`, level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const db = createPostgresDatabase({ url: database.url, maxConnections: 4 });
+  const transport = await createRabbitTransport({ url: vhost.url, logger });
+  const config = testLedgerConfig(overrides);
+  const service = await createTransactionsService({
+    config,
+    db,
+    transport,
+    logger,
+    ...(options.writerHooks === undefined ? {} : { writerHooks: options.writerHooks }),
+  });
   const events = await collectEvents(transport);
   return {
     service,
@@ -134,6 +161,7 @@ export async function startTestLedger(
     logger,
     databaseUrl: database.url,
     brokerUrl: vhost.url,
+    vhost: vhost.vhost,
     async send(message, options = {}) {
       const type = Buffer.isBuffer(message) || typeof message !== 'object' || message === null ? undefined : (message as { type?: unknown }).type;
       const routingKey = options.routingKey ?? (typeof type === 'string' ? (type.startsWith('ledger.') ? `ledger.command.${type}` : type) : 'ledger.command.unknown');

@@ -1,3 +1,4 @@
 export * from './postgres';
 export * from './rabbit';
 export * from './process';
+export * from './eventually';

@@ -403,6 +403,7 @@ function isOutcome(value: unknown): value is BatchOutcome {
   const outcome = value as { kind?: unknown; reason?: unknown };
   return (
     outcome.kind === 'ack' ||
+    outcome.kind === 'give-back' ||
     ((outcome.kind === 'dead-letter' || outcome.kind === 'retry') && typeof outcome.reason === 'string')
   );
 }
@@ -470,6 +471,9 @@ async function settleOutcome<T>(item: T, outcome: BatchOutcome | undefined, sett
       return;
     case 'retry':
       await settler.retry(item, new Error(outcome.reason));
+      return;
+    case 'give-back':
+      settler.giveBack(item);
       return;
   }
 }

@@ -91,14 +91,18 @@ export type MessageHandler = (delivery: Delivery) => Promise<void>;
 
 /**
  * What a batch handler decides for one delivery of its batch: done (ack),
- * never processable (dead-letter now, with the reason), or failed this time
+ * never processable (dead-letter now, with the reason), failed this time
  * (retry: the retry path of that delivery alone, dead-lettered with the
- * reason once its attempts are used up).
+ * reason once its attempts are used up), or not processed at all (give-back:
+ * back to its queue as it was, neither retried nor dead-lettered, for a
+ * consumer that stops: close the subscription first, or the delivery may
+ * come straight back; RabbitMQ counts the return in its delivery count).
  */
 export type BatchOutcome =
   | { readonly kind: 'ack' }
   | { readonly kind: 'dead-letter'; readonly reason: string }
-  | { readonly kind: 'retry'; readonly reason: string };
+  | { readonly kind: 'retry'; readonly reason: string }
+  | { readonly kind: 'give-back' };
 
 /**
  * Receives up to `maxMessages` deliveries (or what arrived within `maxWaitMs`)

@@ -71,6 +71,18 @@ export interface BatchResult {
   readonly writes: BatchWrites;
 }
 
+/**
+ * What every operation of one batch works on: the state as the batch has
+ * changed it so far (read at its start, updated after each applied command),
+ * what the batch will write, its clock, and the partition applying it.
+ */
+interface BatchContext {
+  readonly snapshot: BatchSnapshot;
+  readonly writes: BatchWrites;
+  readonly now: Date;
+  readonly scope: PartitionScope;
+}
+
 const metadataLimitBytes = 4096;
 const userAccountCode = 'user_wallet';
 
@@ -88,6 +100,7 @@ export function applyBatch(
     holds: new Map(),
     inbox: [],
   };
+  const batch: BatchContext = { snapshot, writes, now, scope };
   const results: ItemResult[] = [];
   for (const item of items) {
     const seen = snapshot.inbox.get(item.messageId);
@@ -99,7 +112,7 @@ export function applyBatch(
       });
       continue;
     }
-    const outcome = applyOne(item, snapshot, writes, now, scope);
+    const outcome = applyOne(batch, item);
     // An expiry with nothing to do (resolved, or not due yet) leaves no inbox row: the same id may come again when it is due.
     if (outcome.status === 'ignored') {
       results.push(outcome);
@@ -125,29 +138,24 @@ function sameContentAsRecorded(command: Command, seen: StoredOutcome, snapshot: 
   return recorded === undefined || recorded.contentHash === contentHash(command);
 }
 
-function applyOne(
-  item: WorkItem,
-  snapshot: BatchSnapshot,
-  writes: BatchWrites,
-  now: Date,
-  scope: PartitionScope,
-): Outcome {
+function applyOne(batch: BatchContext, item: WorkItem): Outcome {
   const command = item.command;
   try {
     switch (command.kind) {
       case 'open_accounts':
-        return openAccounts(command.ownerId, command.assets, snapshot, writes, scope);
+        return openAccounts(batch, command);
       case 'transfer':
-        return createTransfer(command, item.messageId, snapshot, writes, now, scope);
+        return createTransfer(batch, command, item.messageId);
       case 'post':
-        return postHold(command, item.messageId, snapshot, writes, now, scope);
+        return postHold(batch, command, item.messageId);
       case 'void':
-        return voidHold(command, item.messageId, snapshot, writes, now, scope);
+        return voidHold(batch, command, item.messageId);
     }
   } catch (error) {
     if (error instanceof Rejection) {
       // A conflict means a transfer with this id is already recorded: nothing to give back.
-      const refund = command.kind === 'transfer' && error.code !== 'conflict' ? refundOf(command, scope) : undefined;
+      const refund =
+        command.kind === 'transfer' && error.code !== 'conflict' ? refundOf(command, batch.scope) : undefined;
       return {
         status: 'rejected',
         code: error.code,
@@ -176,19 +184,15 @@ function toStored(outcome: Outcome, command: Command): StoredOutcome {
   }
 }
 
-function openAccounts(
-  ownerId: string,
-  assets: readonly string[],
-  snapshot: BatchSnapshot,
-  writes: BatchWrites,
-  scope: PartitionScope,
-): Outcome {
+function openAccounts(batch: BatchContext, command: Extract<Command, { kind: 'open_accounts' }>): Outcome {
+  const { snapshot, writes } = batch;
+  const { ownerId, assets } = command;
   for (const asset of assets) {
     if (!snapshot.assets.has(asset)) throw new Rejection('unknown_asset', `asset ${asset} is not known`);
   }
   requireOwned(
     assets.map((asset) => userAccountId(ownerId, asset)),
-    scope,
+    batch.scope,
   );
   const accounts: AccountState[] = [];
   let created = false;
@@ -232,13 +236,11 @@ function existingOutcome(transferId: string, hash: string, snapshot: BatchSnapsh
 }
 
 function createTransfer(
+  batch: BatchContext,
   command: Extract<Command, { kind: 'transfer' }>,
   messageId: string,
-  snapshot: BatchSnapshot,
-  writes: BatchWrites,
-  now: Date,
-  scope: PartitionScope,
 ): Outcome {
+  const { snapshot, now, scope } = batch;
   const hash = contentHash(command);
   const existing = existingOutcome(command.transferId, hash, snapshot);
   if (existing !== undefined) return existing;
@@ -277,8 +279,8 @@ function createTransfer(
         ? undefined
         : new Date(now.getTime() + command.pendingTimeoutSeconds * 1000),
   };
-  commitTotals(next, snapshot, writes);
-  record(transfer, messageId, snapshot, writes);
+  commitTotals(batch, next);
+  record(batch, transfer, messageId);
   if (pending) {
     const hold: HoldState = {
       transferId: transfer.id,
@@ -287,26 +289,20 @@ function createTransfer(
       resolvedBy: undefined,
     };
     snapshot.holds.set(hold.transferId, hold);
-    writes.holds.set(hold.transferId, hold);
+    batch.writes.holds.set(hold.transferId, hold);
   } else {
-    appendEntries(transfer, transfer.legs, snapshot, writes);
+    appendEntries(batch, transfer, transfer.legs);
   }
   return { status: 'applied', transfer, duplicate: false, ...(forward === undefined ? {} : { forward }) };
 }
 
-function postHold(
-  command: Extract<Command, { kind: 'post' }>,
-  messageId: string,
-  snapshot: BatchSnapshot,
-  writes: BatchWrites,
-  now: Date,
-  scope: PartitionScope,
-): Outcome {
+function postHold(batch: BatchContext, command: Extract<Command, { kind: 'post' }>, messageId: string): Outcome {
+  const { snapshot, now } = batch;
   const hash = contentHash(command);
   const existing = existingOutcome(command.transferId, hash, snapshot);
   if (existing !== undefined) return existing;
   checkMetadata(command.metadata);
-  const { hold, held } = openHold(command.pendingId, snapshot, now, scope);
+  const { hold, held } = openHold(batch, command.pendingId, { checkExpiry: true });
   let postedLegs: readonly LegInput[] = held.legs;
   if (command.amount !== undefined) {
     const only = held.legs[0];
@@ -344,21 +340,15 @@ function postHold(
     recordedAt: now,
     expiresAt: undefined,
   };
-  commitTotals(next, snapshot, writes);
-  record(transfer, messageId, snapshot, writes);
-  resolveHold(hold, 'posted', transfer.id, writes);
-  appendEntries(transfer, postedLegs, snapshot, writes);
+  commitTotals(batch, next);
+  record(batch, transfer, messageId);
+  resolveHold(batch, hold, 'posted', transfer.id);
+  appendEntries(batch, transfer, postedLegs);
   return { status: 'applied', transfer, duplicate: false };
 }
 
-function voidHold(
-  command: Extract<Command, { kind: 'void' }>,
-  messageId: string,
-  snapshot: BatchSnapshot,
-  writes: BatchWrites,
-  now: Date,
-  scope: PartitionScope,
-): Outcome {
+function voidHold(batch: BatchContext, command: Extract<Command, { kind: 'void' }>, messageId: string): Outcome {
+  const { snapshot, now } = batch;
   const hash = contentHash(command);
   if (command.expiry) {
     const hold = snapshot.holds.get(command.pendingId);
@@ -370,7 +360,7 @@ function voidHold(
   if (existing !== undefined) return existing;
   checkMetadata(command.metadata);
   // An expiry voids a hold whose time has come; a caller may void it until then.
-  const { hold, held } = openHold(command.pendingId, snapshot, command.expiry ? undefined : now, scope);
+  const { hold, held } = openHold(batch, command.pendingId, { checkExpiry: !command.expiry });
   const next = copyAccounts(held.legs, snapshot);
   for (const leg of held.legs) {
     next.get(leg.debitAccountId)!.pendingDebits -= leg.amount;
@@ -389,25 +379,27 @@ function voidHold(
     recordedAt: now,
     expiresAt: undefined,
   };
-  commitTotals(next, snapshot, writes);
-  record(transfer, messageId, snapshot, writes);
-  resolveHold(hold, command.expiry ? 'expired' : 'voided', transfer.id, writes);
+  commitTotals(batch, next);
+  record(batch, transfer, messageId);
+  resolveHold(batch, hold, command.expiry ? 'expired' : 'voided', transfer.id);
   return { status: 'applied', transfer, duplicate: false };
 }
 
-/** The hold and its transfer, if it may still be posted or voided. `now` undefined skips the expiry check. */
+/**
+ * The hold and its transfer, if it may still be posted or voided. Without
+ * `checkExpiry` (an expiry voiding it) a hold whose time has passed is open.
+ */
 function openHold(
+  batch: BatchContext,
   pendingId: string,
-  snapshot: BatchSnapshot,
-  now: Date | undefined,
-  scope: PartitionScope,
+  { checkExpiry }: { readonly checkExpiry: boolean },
 ): { hold: HoldState; held: StoredTransfer } {
-  const hold = snapshot.holds.get(pendingId);
-  const held = snapshot.transfers.get(pendingId);
+  const hold = batch.snapshot.holds.get(pendingId);
+  const held = batch.snapshot.transfers.get(pendingId);
   if (hold === undefined || held === undefined || held.kind !== 'hold') {
     throw new Rejection('hold_not_found', `no hold ${pendingId}`);
   }
-  requireOwned(legAccounts(held.legs), scope);
+  requireOwned(legAccounts(held.legs), batch.scope);
   switch (hold.state) {
     case 'pending':
       break;
@@ -424,16 +416,16 @@ function openHold(
     case 'expired':
       throw new Rejection('hold_expired', `hold ${pendingId} expired at ${hold.expiresAt.toISOString()}`);
   }
-  if (now !== undefined && hold.expiresAt.getTime() <= now.getTime()) {
+  if (checkExpiry && hold.expiresAt.getTime() <= batch.now.getTime()) {
     throw new Rejection('hold_expired', `hold ${pendingId} expired at ${hold.expiresAt.toISOString()}`);
   }
   return { hold, held };
 }
 
-function resolveHold(hold: HoldState, state: HoldState['state'], by: string, writes: BatchWrites): void {
+function resolveHold(batch: BatchContext, hold: HoldState, state: HoldState['state'], by: string): void {
   hold.state = state;
   hold.resolvedBy = by;
-  writes.holds.set(hold.transferId, hold);
+  batch.writes.holds.set(hold.transferId, hold);
 }
 
 /** Checks every leg's asset and accounts; returns the accounts the legs touch. */
@@ -484,24 +476,20 @@ function checkTotals(accounts: Iterable<AccountState>): void {
   }
 }
 
-function commitTotals(next: Map<string, AccountState>, snapshot: BatchSnapshot, writes: BatchWrites): void {
+function commitTotals(batch: BatchContext, next: Map<string, AccountState>): void {
   for (const account of next.values()) {
-    Object.assign(snapshot.accounts.get(account.id)!, account);
-    writes.touchedAccounts.add(account.id);
+    Object.assign(batch.snapshot.accounts.get(account.id)!, account);
+    batch.writes.touchedAccounts.add(account.id);
   }
 }
 
-function record(transfer: StoredTransfer, messageId: string, snapshot: BatchSnapshot, writes: BatchWrites): void {
-  snapshot.transfers.set(transfer.id, transfer);
-  writes.transfers.push({ ...transfer, messageId });
+function record(batch: BatchContext, transfer: StoredTransfer, messageId: string): void {
+  batch.snapshot.transfers.set(transfer.id, transfer);
+  batch.writes.transfers.push({ ...transfer, messageId });
 }
 
-function appendEntries(
-  transfer: StoredTransfer,
-  legs: readonly LegInput[],
-  snapshot: BatchSnapshot,
-  writes: BatchWrites,
-): void {
+function appendEntries(batch: BatchContext, transfer: StoredTransfer, legs: readonly LegInput[]): void {
+  const { snapshot, writes } = batch;
   // Totals already include the whole transfer: start from the balance before
   // it and walk the entries forward, so each records the balance after itself.
   const running = new Map<string, bigint>();
@@ -542,4 +530,3 @@ function checkMetadata(metadata: Metadata): void {
     throw new Rejection('metadata_too_large', `metadata is larger than ${metadataLimitBytes} bytes`);
   }
 }
-

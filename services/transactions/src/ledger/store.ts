@@ -222,17 +222,28 @@ export interface PersistedOutboxRow extends OutboxRow {
 
 const legsJson = (legs: readonly LegInput[]) => legs.map((leg) => ({ ...leg, amount: leg.amount.toString() }));
 
-/** What every table's statement of a batch needs besides the writes. */
-interface BatchContext {
-  /** recordedAt as text, shared by every row of the batch. */
-  readonly at: string;
+/** One batch's writes, as the writer hands them to `writeBatch` after applying and checking them. */
+export interface BatchToWrite {
+  readonly writes: BatchWrites;
+  /** The events the batch produced, in order. */
+  readonly outbox: readonly OutboxRow[];
+  /** When the batch was applied: every row's recordedAt. */
+  readonly recordedAt: Date;
+  /** The batch's accounts with their totals after it (the snapshot's). */
   readonly accounts: ReadonlyMap<string, AccountState>;
 }
 
-/** One statement for one table, issued without awaiting (pipelined); undefined when the batch has nothing for it. */
-type TableStatement = (tx: Queryable, writes: BatchWrites, context: BatchContext) => Promise<unknown> | undefined;
+/** What every table's statement reads: the writes, the accounts' new totals, and recordedAt as text. */
+interface StatementInput {
+  readonly writes: BatchWrites;
+  readonly accounts: ReadonlyMap<string, AccountState>;
+  readonly at: string;
+}
 
-const insertNewAccounts: TableStatement = (tx, writes) =>
+/** One statement for one table, issued without awaiting (pipelined); undefined when the batch has nothing for it. */
+type TableStatement = (tx: Queryable, input: StatementInput) => Promise<unknown> | undefined;
+
+const insertNewAccounts: TableStatement = (tx, { writes }) =>
   writes.newAccounts.length === 0
     ? undefined
     : tx.query(
@@ -253,7 +264,7 @@ const insertNewAccounts: TableStatement = (tx, writes) =>
         ],
       );
 
-const updateTouchedAccounts: TableStatement = (tx, writes, { accounts }) => {
+const updateTouchedAccounts: TableStatement = (tx, { writes, accounts }) => {
   if (writes.touchedAccounts.size === 0) return undefined;
   const rows = [...writes.touchedAccounts].sort().map((id) => {
     const a = accounts.get(id)!;
@@ -274,7 +285,7 @@ const updateTouchedAccounts: TableStatement = (tx, writes, { accounts }) => {
   );
 };
 
-const insertTransfers: TableStatement = (tx, writes, { at }) =>
+const insertTransfers: TableStatement = (tx, { writes, at }) =>
   writes.transfers.length === 0
     ? undefined
     : tx.query(
@@ -301,7 +312,7 @@ const insertTransfers: TableStatement = (tx, writes, { at }) =>
         ],
       );
 
-const insertEntries: TableStatement = (tx, writes, { at }) =>
+const insertEntries: TableStatement = (tx, { writes, at }) =>
   writes.entries.length === 0
     ? undefined
     : tx.query(
@@ -328,7 +339,7 @@ const insertEntries: TableStatement = (tx, writes, { at }) =>
         ],
       );
 
-const upsertHolds: TableStatement = (tx, writes) =>
+const upsertHolds: TableStatement = (tx, { writes }) =>
   writes.holds.size === 0
     ? undefined
     : tx.query(
@@ -348,7 +359,7 @@ const upsertHolds: TableStatement = (tx, writes) =>
         ],
       );
 
-const insertInbox: TableStatement = (tx, writes, { at }) =>
+const insertInbox: TableStatement = (tx, { writes, at }) =>
   writes.inbox.length === 0
     ? undefined
     : tx.query(
@@ -393,15 +404,10 @@ function insertOutbox(tx: Queryable, outbox: readonly OutboxRow[]): Promise<{ se
 }
 
 /** Writes a batch: one statement per table, pipelined. Returns the outbox rows with their sequence numbers. */
-export async function writeBatch(
-  tx: Queryable,
-  writes: BatchWrites,
-  outbox: readonly OutboxRow[],
-  recordedAt: Date,
-  accounts: ReadonlyMap<string, AccountState>,
-): Promise<PersistedOutboxRow[]> {
-  const context: BatchContext = { at: recordedAt.toISOString(), accounts };
-  const statements = batchStatements.map((statement) => statement(tx, writes, context));
+export async function writeBatch(tx: Queryable, batch: BatchToWrite): Promise<PersistedOutboxRow[]> {
+  const { writes, accounts, outbox } = batch;
+  const input: StatementInput = { writes, accounts, at: batch.recordedAt.toISOString() };
+  const statements = batchStatements.map((statement) => statement(tx, input));
   const persisted = insertOutbox(tx, outbox);
   const [seqRows] = await Promise.all([persisted, ...statements]);
   const seqs = seqRows.map((row) => row.seq).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));

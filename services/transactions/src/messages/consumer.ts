@@ -5,10 +5,12 @@
  * writer.
  * Each message ends in exactly one of: applied, rejected (a rejection event,
  * and a reply if asked), dead-lettered (malformed; the reason in its headers).
+ * If the partition's writer halts (a broken invariant: ledger/writer.ts), its
+ * consumer stops and gives what it holds back to the queue unprocessed.
  */
 import { domainEvents, exchanges, partitionRoutingKey } from '@t50/contracts';
 import type { BatchOutcome, Delivery, QueueBinding, Subscription, Transport } from '@t50/kit';
-import type { LedgerWriter } from '../ledger/writer';
+import { WriterHaltedError, type LedgerWriter } from '../ledger/writer';
 import { onePartition, type PartitionScope, type WorkItem } from '../ledger/model';
 import { parseMessage } from './parse';
 
@@ -82,7 +84,7 @@ export async function startLedgerConsumer(
 ): Promise<Subscription> {
   const scope = options.partition ?? onePartition;
   const queue = partitionQueueName(options.queue ?? ledgerQueue, scope.index, scope.count);
-  return transport.consumeBatch(
+  const subscription = await transport.consumeBatch(
     queue,
     async (batch: readonly Delivery[]): Promise<BatchOutcome[]> => {
       const outcomes: BatchOutcome[] = new Array<BatchOutcome>(batch.length);
@@ -102,15 +104,25 @@ export async function startLedgerConsumer(
       });
       // Each delivery is settled by its own result: one message that cannot be
       // written is retried (and finally dead-lettered) alone; its neighbours,
-      // committed, are acked.
+      // committed, are acked. A halted writer's are given back untouched.
       const results = await writer.submitEach(items);
       results.forEach((result, position) => {
-        if (result.status === 'rejected') outcomes[itemIndex[position]!] = { kind: 'retry', reason: failureReason(result.reason) };
+        if (result.status === 'rejected') outcomes[itemIndex[position]!] = failureOutcome(result.reason);
       });
       return outcomes;
     },
     { maxMessages: options.maxMessages, maxWaitMs: options.maxWaitMs },
   );
+  // Stop taking deliveries at once: closing cancels the consumer (what it
+  // prefetched goes back to the queue), then waits for the batch in flight,
+  // whose deliveries the handler gives back.
+  // A failed close shows where the service closes the same subscription.
+  void writer.whenHalted.then(() => subscription.close()).catch(() => undefined);
+  return subscription;
+}
+
+function failureOutcome(error: unknown): BatchOutcome {
+  return error instanceof WriterHaltedError ? { kind: 'give-back' } : { kind: 'retry', reason: failureReason(error) };
 }
 
 /** A write failure as a dead-letter reason: the error's message, never a message body. */
