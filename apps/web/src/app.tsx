@@ -12,6 +12,10 @@ const KycPage = lazy(() => import('./pages/kyc').then((m) => ({ default: m.KycPa
 const HistoryPage = lazy(() => import('./pages/history').then((m) => ({ default: m.HistoryPage })));
 const TransferPage = lazy(() => import('./pages/history').then((m) => ({ default: m.TransferPage })));
 const SendPage = lazy(() => import('./pages/send').then((m) => ({ default: m.SendPage })));
+const PaymentsPage = lazy(() => import('./pages/payments').then((m) => ({ default: m.PaymentsPage })));
+const DepositPage = lazy(() => import('./pages/deposit').then((m) => ({ default: m.DepositPage })));
+const DepositStatusPage = lazy(() => import('./pages/deposit').then((m) => ({ default: m.DepositStatusPage })));
+const WithdrawPage = lazy(() => import('./pages/withdraw').then((m) => ({ default: m.WithdrawPage })));
 const SettingsPage = lazy(() => import('./pages/settings').then((m) => ({ default: m.SettingsPage })));
 const ReviewQueuePage = lazy(() => import('./pages/operator').then((m) => ({ default: m.ReviewQueuePage })));
 const ReviewPage = lazy(() => import('./pages/operator').then((m) => ({ default: m.ReviewPage })));
@@ -125,6 +129,16 @@ function Shell() {
                 </Private>
               }
             />
+            {(
+              [
+                ['/payments', <PaymentsPage />],
+                ['/deposit', <DepositPage />],
+                ['/deposits/:depositId', <DepositStatusPage />],
+                ['/withdraw', <WithdrawPage />],
+              ] as const
+            ).map(([path, page]) => (
+              <Route key={path} path={path} element={<Private>{page}</Private>} />
+            ))}
             <Route
               path="/settings"
               element={
@@ -179,6 +193,9 @@ function Nav() {
         </li>
         <li>
           <NavLink to="/history">History</NavLink>
+        </li>
+        <li>
+          <NavLink to="/payments">Payments</NavLink>
         </li>
         <li>
           <NavLink to="/verify">Verification</NavLink>
