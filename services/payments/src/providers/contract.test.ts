@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ProviderHarness } from '../testing/provider-harness';
 import { startSandboxHarness } from '../testing/sandbox-harness';
+import { startPayPalHarness } from '../testing/paypal-harness';
 import { startStripeHarness } from '../testing/stripe-harness';
 import { eventually } from '../testing/wait';
 import {
@@ -123,6 +124,10 @@ function runProviderContract(name: string, start: () => Promise<ProviderHarness>
 
     void it('says not_found for a payout it never made', caseTimeout, async () => {
       assert.deepEqual(await harness.provider.getPayout({ id: `pay-${randomUUID()}` }), { status: 'not_found' });
+      assert.deepEqual(
+        await harness.provider.getPayout({ id: `pay-${randomUUID()}`, providerRef: harness.unknownPayoutRef }),
+        { status: 'not_found' },
+      );
     });
 
     void it('accepts a webhook with a good signature and reads it in our terms', caseTimeout, async () => {
@@ -143,7 +148,11 @@ function runProviderContract(name: string, start: () => Promise<ProviderHarness>
       const created = await harness.provider.createDeposit(input);
       await harness.completeDeposit(input, created, 'succeeded');
       const good = await harness.depositSucceededWebhook(input, created, { signWith: 'right', at: new Date() });
-      const forged = { ...good, rawBody: Buffer.from(good.rawBody.toString('utf8').replace('5000', '9000')) };
+      // Someone else's deposit id in a captured body: the money would be credited to another deposit.
+      const forged = {
+        ...good,
+        rawBody: Buffer.from(good.rawBody.toString('utf8').replace(input.depositId, `dep-${randomUUID()}`)),
+      };
       assert.notDeepEqual(forged.rawBody, good.rawBody);
       const isVerificationError = (error: unknown) => error instanceof WebhookVerificationError;
       await assert.rejects(harness.provider.verifyAndParseWebhook(forged), isVerificationError, 'a changed body');
@@ -173,7 +182,16 @@ function runProviderContract(name: string, start: () => Promise<ProviderHarness>
               isUnavailable,
               `createPayout, ${health}`,
             );
-            await assert.rejects(harness.provider.getPayout({ id: 'pay-x' }), isUnavailable, `getPayout, ${health}`);
+            await assert.rejects(
+              harness.provider.getPayout({ id: 'pay-x', providerRef: harness.unknownPayoutRef }),
+              isUnavailable,
+              `getPayout, ${health}`,
+            );
+            await assert.rejects(
+              harness.provider.getDeposit({ id: input.depositId, providerRef: harness.unknownDepositRef }),
+              isUnavailable,
+              `getDeposit, ${health}`,
+            );
           } finally {
             harness.setHealth('up');
           }
@@ -191,3 +209,4 @@ function runProviderContract(name: string, start: () => Promise<ProviderHarness>
 
 runProviderContract('sandbox', startSandboxHarness);
 runProviderContract('stripe (SDK against a local fake Stripe)', startStripeHarness);
+runProviderContract('paypal (SDK and REST client against a local fake PayPal)', startPayPalHarness);

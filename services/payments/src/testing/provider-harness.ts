@@ -22,6 +22,8 @@ export interface ProviderHarness {
   readonly goodDestination: string;
   /** A provider id of the provider's shape that names nothing. */
   readonly unknownDepositRef: string;
+  /** A payout id of the provider's shape that names nothing. */
+  readonly unknownPayoutRef: string;
   /**
    * The provider's webhook saying the deposit succeeded, signed as the
    * provider signs: with the configured secret (`right`) or another one

@@ -65,6 +65,7 @@ export async function startSandboxHarness(options: Partial<SandboxOptions> = {})
     provider: sandbox.provider,
     goodDestination: 'Savings account ••1234',
     unknownDepositRef: 'sbx_cs_00000000000000000000000000000000',
+    unknownPayoutRef: 'sbx_po_00000000000000000000000000000000',
     restart(extra = {}) {
       const next = make(extra);
       restarted.push(next);

@@ -20,6 +20,7 @@ export async function startStripeHarness(): Promise<ProviderHarness & { readonly
     provider,
     goodDestination: 'acct_1TestConnected',
     unknownDepositRef: 'cs_test_00000000000000000000000000000000',
+    unknownPayoutRef: 'tr_000000000000000000000000',
     depositsMadeFor: (depositId) => Promise.resolve(fake.made.get(`session:${depositId}`) ?? 0),
     payoutsMadeFor: (payoutId) => Promise.resolve(fake.made.get(`transfer:${payoutId}`) ?? 0),
     completeDeposit(_input, created, outcome) {
