@@ -80,6 +80,7 @@ export interface PgliteCluster {
   close(): Promise<void>;
 }
 
+/** Lower case only, so the quoted names (any word, even a reserved one such as `user`) are exactly these. */
 const schemaNamePattern = /^[a-z][a-z0-9_]{0,40}$/;
 
 /** The role a service's statements run as in a PGlite cluster. */
@@ -104,7 +105,7 @@ export async function openPgliteCluster(options: { dataDir?: string }): Promise<
         await pglite.exec(
           schema === undefined
             ? 'reset role; reset search_path'
-            : `set role ${clusterRoleOf(schema)}; set search_path to ${schema}`,
+            : `set role "${clusterRoleOf(schema)}"; set search_path to "${schema}"`,
         );
         current = schema;
       }
@@ -120,9 +121,9 @@ export async function openPgliteCluster(options: { dataDir?: string }): Promise<
       await exclusive(undefined, () =>
         pglite.exec(
           `do $$ begin
-             if not exists (select from pg_roles where rolname = '${role}') then create role ${role} nologin; end if;
+             if not exists (select from pg_roles where rolname = '${role}') then create role "${role}" nologin; end if;
            end $$;
-           create schema if not exists ${name} authorization ${role};`,
+           create schema if not exists "${name}" authorization "${role}";`,
         ),
       );
       return pgliteDatabase(
