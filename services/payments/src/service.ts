@@ -9,7 +9,7 @@
  * publisher and the sandbox's webhook sender.
  */
 import { fileURLToPath } from 'node:url';
-import type { FiatProvider } from '@t50/contracts';
+import { paymentsRequestQueue, type FiatProvider } from '@t50/contracts';
 import {
   createHttpServer,
   createOutboxPublisher,
@@ -34,6 +34,7 @@ import type { PaymentProvider } from './providers/port';
 import { migrateSandbox, type Sandbox } from './providers/sandbox';
 import { reconcileOnce } from './reconcile/reconciler';
 import { createRequestHandler, type PaymentsRequestHandler } from './requests/handlers';
+import { serveRequestQueue } from './requests/server';
 import { registerWebhookRoutes } from './webhooks/routes';
 
 export const serviceName = 'payments';
@@ -131,7 +132,10 @@ export async function createPaymentsService(serviceDeps: PaymentsServiceDeps): P
   if (sandbox !== undefined) await sandbox.registerRoutes(app);
 
   const handleRequest = createRequestHandler(deps);
-  const subscriptions: Subscription[] = [await consumeLedgerEvents(deps, transport)];
+  const subscriptions: Subscription[] = [
+    await consumeLedgerEvents(deps, transport),
+    await serveRequestQueue(transport, paymentsRequestQueue, handleRequest, logger),
+  ];
   sandbox?.start();
   outbox.kick();
   void payoutWorker.runNow();
