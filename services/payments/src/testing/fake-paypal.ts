@@ -66,7 +66,7 @@ export class FakePayPal {
     this.#server.health = health;
   }
 
-  get requests(): readonly { method: string; path: string }[] {
+  get requests(): FakeServer['requests'] {
     return this.#server.requests;
   }
 

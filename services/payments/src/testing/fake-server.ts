@@ -27,8 +27,8 @@ export type FakeHandler = (request: FakeRequest) => FakeAnswer | Promise<FakeAns
 
 export class FakeServer {
   health: Health = 'up';
-  /** Every request, in order: method and path. */
-  readonly requests: { method: string; path: string }[] = [];
+  /** Every request that was answered, in order. */
+  readonly requests: { method: string; path: string; body: string; headers: IncomingMessage['headers'] }[] = [];
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
 
@@ -65,7 +65,8 @@ export class FakeServer {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const url = new URL(request.url ?? '/', 'http://fake');
-    this.requests.push({ method: request.method ?? 'GET', path: url.pathname });
+    const body = Buffer.concat(chunks).toString('utf8');
+    this.requests.push({ method: request.method ?? 'GET', path: url.pathname, body, headers: request.headers });
     let answer: FakeAnswer;
     try {
       answer =
@@ -76,7 +77,7 @@ export class FakeServer {
               path: url.pathname,
               query: url.searchParams,
               headers: request.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
+              body,
             });
     } catch (error) {
       answer = { status: 500, body: { error: String(error) } };

@@ -62,7 +62,7 @@ export class FakeStripe {
     this.#server.health = health;
   }
 
-  get requests(): readonly { method: string; path: string }[] {
+  get requests(): FakeServer['requests'] {
     return this.#server.requests;
   }
 
