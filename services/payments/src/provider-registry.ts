@@ -8,7 +8,9 @@ import type { FiatProvider } from '@t50/contracts';
 import type { Database, Logger } from '@t50/kit';
 import type { PaymentsConfig } from './config';
 import type { PaymentProvider } from './providers/port';
+import { createPayPalProvider } from './providers/paypal';
 import { createSandbox, type Sandbox } from './providers/sandbox';
+import { createStripeProvider } from './providers/stripe';
 
 export interface ProviderSet {
   readonly providers: ReadonlyMap<FiatProvider, PaymentProvider>;
@@ -41,7 +43,26 @@ export function buildProviders(
       providers.set('sandbox', sandbox.provider);
       continue;
     }
-    throw new Error(`the ${name} adapter is not available in this build`);
+    if (name === 'stripe') {
+      providers.set(
+        'stripe',
+        createStripeProvider({
+          secretKey: config.STRIPE_SECRET_KEY,
+          webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+          apiUrl: config.STRIPE_API_URL,
+        }),
+      );
+      continue;
+    }
+    providers.set(
+      'paypal',
+      createPayPalProvider({
+        clientId: config.PAYPAL_CLIENT_ID,
+        clientSecret: config.PAYPAL_CLIENT_SECRET,
+        webhookId: config.PAYPAL_WEBHOOK_ID,
+        apiUrl: config.PAYPAL_API_URL,
+      }),
+    );
   }
   return { providers, sandbox };
 }
