@@ -207,6 +207,7 @@ function runProviderContract(name: string, start: () => Promise<ProviderHarness>
   });
 }
 
-runProviderContract('sandbox', startSandboxHarness);
+runProviderContract('sandbox (PostgreSQL)', () => startSandboxHarness());
+runProviderContract('sandbox (PGlite, as in embedded mode)', () => startSandboxHarness({}, 'pglite'));
 runProviderContract('stripe (SDK against a local fake Stripe)', startStripeHarness);
 runProviderContract('paypal (SDK and REST client against a local fake PayPal)', startPayPalHarness);

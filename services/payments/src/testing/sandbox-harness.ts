@@ -1,5 +1,12 @@
 /** The sandbox provider on a fresh test database, its pages on a local server, for the contract suite and its own tests. */
-import { createHttpServer, createLogger, createPostgresDatabase, type Database, type HttpServer } from '@t50/kit';
+import {
+  createHttpServer,
+  createLogger,
+  createPgliteDatabase,
+  createPostgresDatabase,
+  type Database,
+  type HttpServer,
+} from '@t50/kit';
 import { createTestDatabase } from '@t50/kit/testing';
 import {
   createSandbox,
@@ -21,10 +28,20 @@ export interface SandboxHarness extends ProviderHarness {
 
 export const sandboxTestSecret = 'sandbox-test-secret-0123456789';
 
-export async function startSandboxHarness(options: Partial<SandboxOptions> = {}): Promise<SandboxHarness> {
-  const database = await createTestDatabase('payments_sandbox');
+/**
+ * `driver`: `postgres` (a fresh test database on the local server, as in
+ * production) or `pglite` (in memory, as in embedded mode).
+ */
+export async function startSandboxHarness(
+  options: Partial<SandboxOptions> = {},
+  driver: 'postgres' | 'pglite' = 'postgres',
+): Promise<SandboxHarness> {
+  const database = driver === 'postgres' ? await createTestDatabase('payments_sandbox') : undefined;
   const logger = createLogger({ service: 'sandbox-test', level: 'silent' });
-  const db = createPostgresDatabase({ url: database.url, maxConnections: 4 });
+  const db =
+    database === undefined
+      ? await createPgliteDatabase({})
+      : createPostgresDatabase({ url: database.url, maxConnections: 4 });
   await migrateSandbox(db, logger);
   const publicUrl = 'http://127.0.0.1:9/pay';
   const make = (extra: Partial<SandboxOptions>) =>
@@ -117,7 +134,7 @@ export async function startSandboxHarness(options: Partial<SandboxOptions> = {})
       for (const other of restarted) await other.stop();
       await app.close();
       await db.close();
-      await database.drop();
+      await database?.drop();
     },
   };
 }

@@ -168,169 +168,170 @@ void describe('sandbox checkout pages', () => {
   });
 });
 
-void describe('sandbox webhooks', () => {
-  let harness: SandboxHarness;
-  let receiver: Receiver;
-  let url: string;
-  before(async () => {
-    receiver = new Receiver('sandbox-test-secret-0123456789');
-    url = await receiver.listen();
-    harness = await startSandboxHarness({ webhookUrl: url, senderIntervalMs: 50, payoutSettleMs: 200 });
-    harness.sandbox.start();
-  });
-  after(async () => {
-    await harness?.close();
-    receiver?.server.close();
-  });
-
-  const pay = async (input: CreateDepositInput, card = '4242424242424242') => {
-    const created = await harness.provider.createDeposit(input);
-    const path = new URL(created.redirectUrl).pathname.replace(/^\/pay/, '');
-    await harness.app.inject({
-      method: 'POST',
-      url: `${path}/pay`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: `card=${card}`,
+for (const driver of ['postgres', 'pglite'] as const)
+  void describe(`sandbox webhooks (${driver})`, () => {
+    let harness: SandboxHarness;
+    let receiver: Receiver;
+    let url: string;
+    before(async () => {
+      receiver = new Receiver('sandbox-test-secret-0123456789');
+      url = await receiver.listen();
+      harness = await startSandboxHarness({ webhookUrl: url, senderIntervalMs: 50, payoutSettleMs: 200 }, driver);
+      harness.sandbox.start();
     });
-    return created;
-  };
+    after(async () => {
+      await harness?.close();
+      receiver?.server.close();
+    });
 
-  void it('posts a signed checkout.succeeded, checkout.failed and payout webhooks to the service', async () => {
-    const paid = depositInput(987654321n);
-    const created = await pay(paid);
-    const declined = depositInput();
-    await pay(declined, '4000000000000002');
-    const payout = {
-      payoutId: `pay-${randomUUID()}`,
-      userId: 'u',
-      asset: 'USD' as const,
-      amount: 700n,
-      destination: 'Bank ••99',
+    const pay = async (input: CreateDepositInput, card = '4242424242424242') => {
+      const created = await harness.provider.createDeposit(input);
+      const path = new URL(created.redirectUrl).pathname.replace(/^\/pay/, '');
+      await harness.app.inject({
+        method: 'POST',
+        url: `${path}/pay`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `card=${card}`,
+      });
+      return created;
     };
-    const failing = { ...payout, payoutId: `pay-${randomUUID()}`, destination: 'please FAIL this one' };
-    assert.deepEqual((await harness.provider.createPayout(payout)).status, { status: 'pending' });
-    await harness.provider.createPayout(failing);
-    const paidEvents = await eventually(
-      () => (receiver.of(paid.depositId).length > 0 ? receiver.of(paid.depositId) : undefined),
-      { what: 'checkout.succeeded' },
-    );
-    assert.deepEqual(paidEvents[0], {
-      eventId: paidEvents[0]?.eventId,
-      kind: 'deposit',
-      depositId: paid.depositId,
-      providerRef: created.providerRef,
-      status: { status: 'succeeded', amount: 987654321n, asset: 'EUR' },
-    });
-    const failedIn = await eventually(() => receiver.of(declined.depositId)[0], { what: 'checkout.failed' });
-    assert.equal(failedIn.kind === 'deposit' && failedIn.status.status, 'failed');
-    const paidOut = await eventually(() => receiver.of(payout.payoutId)[0], { what: 'payout.paid' });
-    assert.equal(paidOut.kind === 'payout' && paidOut.status.status, 'succeeded');
-    const failedOut = await eventually(() => receiver.of(failing.payoutId)[0], { what: 'payout.failed' });
-    assert.equal(failedOut.kind === 'payout' && failedOut.status.status, 'failed');
-    assert.deepEqual(await harness.provider.getPayout({ id: failing.payoutId }), {
-      status: 'failed',
-      reason: 'the destination refused the payout',
-    });
-    assert.deepEqual(receiver.refused, []);
-  });
 
-  void it('sends checkout.expired when a checkout runs out of time', async () => {
-    const input = depositInput();
-    await harness.provider.createDeposit(input);
-    await harness.sandbox.control.expireNow(input.depositId);
-    const event = await eventually(() => receiver.of(input.depositId)[0], { what: 'checkout.expired' });
-    assert.equal(event.kind === 'deposit' && event.status.status, 'expired');
-  });
-
-  void it('holds a payment of an amount ending in 78 cents as processing, its webhook not sent yet', async () => {
-    const input = depositInput(1078n);
-    await pay(input);
-    assert.deepEqual(await harness.provider.getDeposit({ id: input.depositId }), { status: 'processing' });
-    await harness.sandbox.control.deliverNow();
-    assert.deepEqual(receiver.of(input.depositId), []);
-  });
-
-  void it('retries a webhook the service refused until it is taken', async () => {
-    receiver.status = 503;
-    const input = depositInput();
-    try {
-      await pay(input);
-      await eventually(() => (receiver.of(input.depositId).length > 0 ? true : undefined), {
-        what: 'a first, refused delivery',
-      });
-    } finally {
-      receiver.status = 200;
-    }
-    await eventually(
-      async () => {
-        const rows = await harness.db.query<{ delivered: boolean; attempts: number }>(
-          `select delivered_at is not null as delivered, attempts from sandbox_webhook_events where body::jsonb->'data'->>'reference' = $1`,
-          [input.depositId],
-        );
-        return rows[0]?.delivered === true ? rows[0] : undefined;
-      },
-      { what: 'the redelivery', timeoutMs: 30_000 },
-    );
-    assert.ok(receiver.of(input.depositId).length >= 2);
-  });
-
-  void it('can duplicate, drop and reorder webhooks (test faults), and holds them while paused', async () => {
-    const control = harness.sandbox.control;
-    try {
-      control.setFaults({ duplicate: true });
-      const doubled = depositInput();
-      await pay(doubled);
-      await eventually(() => (receiver.of(doubled.depositId).length === 2 ? true : undefined), {
-        what: 'two deliveries',
-      });
-      const [one, two] = receiver.of(doubled.depositId);
-      assert.equal(one?.eventId, two?.eventId, 'a duplicate carries the same event id');
-
-      control.setFaults({ duplicate: false, dropNext: 1 });
-      const dropped = depositInput();
-      await pay(dropped);
-      await eventually(() => (control.faults.dropNext === 0 ? true : undefined), { what: 'the drop' });
-      await control.deliverNow();
-      assert.deepEqual(receiver.of(dropped.depositId), []);
-      assert.equal(
-        (await harness.provider.getDeposit({ id: dropped.depositId })).status,
-        'succeeded',
-        'the state is right; only the webhook was lost',
+    void it('posts a signed checkout.succeeded, checkout.failed and payout webhooks to the service', async () => {
+      const paid = depositInput(987654321n);
+      const created = await pay(paid);
+      const declined = depositInput();
+      await pay(declined, '4000000000000002');
+      const payout = {
+        payoutId: `pay-${randomUUID()}`,
+        userId: 'u',
+        asset: 'USD' as const,
+        amount: 700n,
+        destination: 'Bank ••99',
+      };
+      const failing = { ...payout, payoutId: `pay-${randomUUID()}`, destination: 'please FAIL this one' };
+      assert.deepEqual((await harness.provider.createPayout(payout)).status, { status: 'pending' });
+      await harness.provider.createPayout(failing);
+      const paidEvents = await eventually(
+        () => (receiver.of(paid.depositId).length > 0 ? receiver.of(paid.depositId) : undefined),
+        { what: 'checkout.succeeded' },
       );
-
-      control.setFaults({ paused: true, reverse: true });
-      const first = depositInput();
-      const second = depositInput();
-      await pay(first);
-      await pay(second);
-      await control.deliverNow();
-      assert.deepEqual([...receiver.of(first.depositId), ...receiver.of(second.depositId)], [], 'held while paused');
-      const before = receiver.events.length;
-      control.setFaults({ paused: false });
-      await eventually(() => (receiver.of(first.depositId).length > 0 ? true : undefined), {
-        what: 'the held webhooks',
+      assert.deepEqual(paidEvents[0], {
+        eventId: paidEvents[0]?.eventId,
+        kind: 'deposit',
+        depositId: paid.depositId,
+        providerRef: created.providerRef,
+        status: { status: 'succeeded', amount: 987654321n, asset: 'EUR' },
       });
-      const order = receiver.events.slice(before).map((event) => (event.kind === 'deposit' ? event.depositId : ''));
-      assert.deepEqual(order, [second.depositId, first.depositId], 'newest first');
-    } finally {
-      control.resetFaults();
-    }
-  });
-
-  void it('keeps its checkouts and undelivered webhooks across a restart', async () => {
-    const control = harness.sandbox.control;
-    control.setFaults({ paused: true });
-    const input = depositInput();
-    const created = await pay(input);
-    await harness.sandbox.stop();
-    control.resetFaults();
-    const restarted = harness.restart();
-    restarted.start();
-    assert.deepEqual(await restarted.provider.getDeposit({ id: input.depositId, providerRef: created.providerRef }), {
-      status: 'succeeded',
-      amount: 1050n,
-      asset: 'EUR',
+      const failedIn = await eventually(() => receiver.of(declined.depositId)[0], { what: 'checkout.failed' });
+      assert.equal(failedIn.kind === 'deposit' && failedIn.status.status, 'failed');
+      const paidOut = await eventually(() => receiver.of(payout.payoutId)[0], { what: 'payout.paid' });
+      assert.equal(paidOut.kind === 'payout' && paidOut.status.status, 'succeeded');
+      const failedOut = await eventually(() => receiver.of(failing.payoutId)[0], { what: 'payout.failed' });
+      assert.equal(failedOut.kind === 'payout' && failedOut.status.status, 'failed');
+      assert.deepEqual(await harness.provider.getPayout({ id: failing.payoutId }), {
+        status: 'failed',
+        reason: 'the destination refused the payout',
+      });
+      assert.deepEqual(receiver.refused, []);
     });
-    await eventually(() => receiver.of(input.depositId)[0], { what: 'the webhook sent by the restarted sandbox' });
+
+    void it('sends checkout.expired when a checkout runs out of time', async () => {
+      const input = depositInput();
+      await harness.provider.createDeposit(input);
+      await harness.sandbox.control.expireNow(input.depositId);
+      const event = await eventually(() => receiver.of(input.depositId)[0], { what: 'checkout.expired' });
+      assert.equal(event.kind === 'deposit' && event.status.status, 'expired');
+    });
+
+    void it('holds a payment of an amount ending in 78 cents as processing, its webhook not sent yet', async () => {
+      const input = depositInput(1078n);
+      await pay(input);
+      assert.deepEqual(await harness.provider.getDeposit({ id: input.depositId }), { status: 'processing' });
+      await harness.sandbox.control.deliverNow();
+      assert.deepEqual(receiver.of(input.depositId), []);
+    });
+
+    void it('retries a webhook the service refused until it is taken', async () => {
+      receiver.status = 503;
+      const input = depositInput();
+      try {
+        await pay(input);
+        await eventually(() => (receiver.of(input.depositId).length > 0 ? true : undefined), {
+          what: 'a first, refused delivery',
+        });
+      } finally {
+        receiver.status = 200;
+      }
+      await eventually(
+        async () => {
+          const rows = await harness.db.query<{ delivered: boolean; attempts: number }>(
+            `select delivered_at is not null as delivered, attempts from sandbox_webhook_events where body::jsonb->'data'->>'reference' = $1`,
+            [input.depositId],
+          );
+          return rows[0]?.delivered === true ? rows[0] : undefined;
+        },
+        { what: 'the redelivery', timeoutMs: 30_000 },
+      );
+      assert.ok(receiver.of(input.depositId).length >= 2);
+    });
+
+    void it('can duplicate, drop and reorder webhooks (test faults), and holds them while paused', async () => {
+      const control = harness.sandbox.control;
+      try {
+        control.setFaults({ duplicate: true });
+        const doubled = depositInput();
+        await pay(doubled);
+        await eventually(() => (receiver.of(doubled.depositId).length === 2 ? true : undefined), {
+          what: 'two deliveries',
+        });
+        const [one, two] = receiver.of(doubled.depositId);
+        assert.equal(one?.eventId, two?.eventId, 'a duplicate carries the same event id');
+
+        control.setFaults({ duplicate: false, dropNext: 1 });
+        const dropped = depositInput();
+        await pay(dropped);
+        await eventually(() => (control.faults.dropNext === 0 ? true : undefined), { what: 'the drop' });
+        await control.deliverNow();
+        assert.deepEqual(receiver.of(dropped.depositId), []);
+        assert.equal(
+          (await harness.provider.getDeposit({ id: dropped.depositId })).status,
+          'succeeded',
+          'the state is right; only the webhook was lost',
+        );
+
+        control.setFaults({ paused: true, reverse: true });
+        const first = depositInput();
+        const second = depositInput();
+        await pay(first);
+        await pay(second);
+        await control.deliverNow();
+        assert.deepEqual([...receiver.of(first.depositId), ...receiver.of(second.depositId)], [], 'held while paused');
+        const before = receiver.events.length;
+        control.setFaults({ paused: false });
+        await eventually(() => (receiver.of(first.depositId).length > 0 ? true : undefined), {
+          what: 'the held webhooks',
+        });
+        const order = receiver.events.slice(before).map((event) => (event.kind === 'deposit' ? event.depositId : ''));
+        assert.deepEqual(order, [second.depositId, first.depositId], 'newest first');
+      } finally {
+        control.resetFaults();
+      }
+    });
+
+    void it('keeps its checkouts and undelivered webhooks across a restart', async () => {
+      const control = harness.sandbox.control;
+      control.setFaults({ paused: true });
+      const input = depositInput();
+      const created = await pay(input);
+      await harness.sandbox.stop();
+      control.resetFaults();
+      const restarted = harness.restart();
+      restarted.start();
+      assert.deepEqual(await restarted.provider.getDeposit({ id: input.depositId, providerRef: created.providerRef }), {
+        status: 'succeeded',
+        amount: 1050n,
+        asset: 'EUR',
+      });
+      await eventually(() => receiver.of(input.depositId)[0], { what: 'the webhook sent by the restarted sandbox' });
+    });
   });
-});
