@@ -76,6 +76,13 @@ export function newIdempotencyKey(): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** A reason as the end of a sentence: ": the card was declined." (nothing when there is none). */
+export function reasonText(reason: string | undefined): string {
+  if (reason === undefined || reason.trim() === '') return '.';
+  const text = reason.trim();
+  return `: ${text}${/[.!?]$/.test(text) ? '' : '.'}`;
+}
+
 /** Only http(s) addresses are followed: a checkout URL is never `javascript:` or `data:`. */
 export function isCheckoutUrl(value: string | undefined): value is string {
   if (value === undefined) return false;

@@ -16,6 +16,7 @@ import {
   newIdempotencyKey,
   providerName,
   providers,
+  reasonText,
   toneOf,
   type DepositView,
   type FiatAsset,
@@ -158,7 +159,10 @@ export function DepositPage() {
                 inputMode="decimal"
                 autoComplete="off"
                 value={values.amount}
-                onChange={(event) => setValues({ ...values, amount: event.currentTarget.value })}
+                onChange={(event) => {
+                  setValues({ ...values, amount: event.currentTarget.value });
+                  setError(undefined);
+                }}
                 hint="For example 25.00"
                 error={error}
               />
@@ -231,7 +235,7 @@ function DepositOutcome({ deposit }: { readonly deposit: DepositView }) {
             <div className="alert alert-error" role="alert">
               <p>
                 Deposit {deposit.state === 'expired' ? 'expired' : 'failed'}
-                {deposit.reason === undefined ? '.' : `: ${deposit.reason}`} No money was taken.
+                {reasonText(deposit.reason)} No money was taken.
               </p>
             </div>
           ) : null}

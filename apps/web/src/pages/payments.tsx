@@ -54,12 +54,11 @@ function PaymentsList() {
       {payments.isSuccess && rows.length === 0 ? <Empty>No deposits or withdrawals yet.</Empty> : null}
       {rows.length > 0 ? (
         <div className="table-wrap">
-          <table>
+          <table className="payments-table">
             <caption className="visually-hidden">Deposits and withdrawals, newest first</caption>
             <thead>
               <tr>
-                <th scope="col">Date</th>
-                <th scope="col">Kind</th>
+                <th scope="col">Payment</th>
                 <th scope="col" className="num">
                   Amount
                 </th>
@@ -87,7 +86,6 @@ function PaymentRow({ row }: { readonly row: Row }) {
   const state = row.kind === 'deposit' ? depositStateName[row.item.state] : payoutStateName[row.item.state];
   return (
     <tr>
-      <td>{when(item.createdAt)}</td>
       <td>
         {row.kind === 'deposit' ? (
           <Link to={`/deposits/${encodeURIComponent(item.id)}`} aria-label={`Deposit ${item.id}`}>
@@ -96,6 +94,7 @@ function PaymentRow({ row }: { readonly row: Row }) {
         ) : (
           'Withdrawal'
         )}
+        <span className="muted small cell-line">{when(item.createdAt)}</span>
       </td>
       <td className={`num ${row.kind === 'deposit' ? 'credit' : 'debit'}`}>
         {row.kind === 'deposit' ? '+' : '−'}
@@ -103,7 +102,7 @@ function PaymentRow({ row }: { readonly row: Row }) {
       </td>
       <td>
         <span className={`status ${statusClass[tone]}`}>{state}</span>
-        {item.reason === undefined ? null : <span className="muted small"> {item.reason}</span>}
+        {item.reason === undefined ? null : <span className="muted small cell-line">{item.reason}</span>}
       </td>
       <td className="hide-sm">{providerName[item.provider]}</td>
     </tr>

@@ -15,6 +15,7 @@ import {
   payoutStateName,
   providerName,
   providers,
+  reasonText,
   toneOf,
   type FiatAsset,
   type PayoutView,
@@ -239,7 +240,7 @@ function PayoutProgress({ first }: { readonly first: PayoutView }) {
           <div className="alert alert-error" role="alert">
             <p>
               Withdrawal {payout.state}
-              {payout.reason === undefined ? '.' : `: ${payout.reason}`}{' '}
+              {reasonText(payout.reason)}{' '}
               {payout.state === 'failed' ? 'The amount is back in your balance.' : 'No money left your balance.'}
             </p>
           </div>
