@@ -15,6 +15,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { until } from '@t50/kit/testing';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 
@@ -80,12 +81,14 @@ async function once(dataDir: string): Promise<Measured> {
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   try {
-    // Bounded: 50 ms looks for at most 3 minutes.
-    for (let look = 0; !output.includes('Press Ctrl-C to stop.'); look++) {
-      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${output}`);
-      if (look > 3600) throw new Error(`not ready within 3 minutes:\n${output}`);
-      await new Promise((done) => setTimeout(done, 50));
-    }
+    // Bounded: looks every 50 ms for at most 3 minutes.
+    await until(
+      () => {
+        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}:\n${output}`);
+        return output.includes('Press Ctrl-C to stop.');
+      },
+      { timeoutMs: 180_000, intervalMs: 50, what: () => `the ready banner:\n${output}` },
+    );
     for (const match of output.matchAll(/^ {2}\w+ +(http:\/\/127\.0\.0\.1:\d+) /gm)) {
       const ready = await fetch(`${match[1]}/health/ready`);
       if (ready.status !== 200) throw new Error(`${match[1]} answered ${ready.status}`);

@@ -40,10 +40,11 @@ import {
   createLogger,
   createPostgresDatabase,
   createRabbitTransport,
+  sleep,
   type OutgoingMessage,
   type Transport,
 } from '@t50/kit';
-import { createTestDatabase, createTestVhost } from '@t50/kit/testing';
+import { createTestDatabase, createTestVhost, until } from '@t50/kit/testing';
 import { transactionsConfigSpec } from '../services/transactions/src/config';
 import { holdPlacedBy, routeOf } from '../services/transactions/src/messages/partition';
 import { verifyLedger } from '../services/transactions/src/verify/verify';
@@ -81,7 +82,6 @@ const drainTimeoutMs = 120_000;
 
 const progress = (message: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Counts ledger events by the phase prefix of the message they answer, and times them. */
 class EventTally {
@@ -197,11 +197,7 @@ const toMessage = (envelope: Envelope): OutgoingMessage => ({
 });
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
+  await until(condition, { timeoutMs, intervalMs: 5, what });
 }
 
 /** Publishes `messages` and waits for an event for each. */

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { until } from '@t50/kit/testing';
 
 const mainModule = fileURLToPath(new URL('../services/transactions/src/main.ts', import.meta.url));
 const packageFile = fileURLToPath(new URL('../services/transactions/package.json', import.meta.url));
@@ -89,21 +90,26 @@ export async function startService(
     }
   }, 100);
   void exited.then(() => clearInterval(sampler));
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  for (;;) {
+  const ready = async (): Promise<boolean> => {
     try {
       const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1000) });
-      if (response.status === 200) break;
+      if (response.status === 200) return true;
     } catch {
       // Not listening yet.
     }
     if (child.exitCode !== null)
       throw new Error(`transactions service exited with ${child.exitCode} before it was ready`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error('transactions service was not ready in time');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    return false;
+  };
+  try {
+    await until(ready, {
+      timeoutMs: options.readyTimeoutMs ?? 60_000,
+      intervalMs: 100,
+      what: 'the transactions service ready',
+    });
+  } catch (error) {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    throw error;
   }
   return {
     pid: child.pid!,

@@ -16,12 +16,11 @@ import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
-import { closeVhostConnections, rabbitmqctl, testServerUrl } from '@t50/kit/testing';
+import { sleep } from '@t50/kit';
+import { closeVhostConnections, rabbitmqctl, testServerUrl, until } from '@t50/kit/testing';
 
 const run = promisify(execFile);
 const pgctlTimeoutMs = 120_000;
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -37,17 +36,14 @@ export function portOpen(port: number): Promise<boolean> {
 }
 
 async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(250);
-  }
+  await until(condition, { timeoutMs, intervalMs: 250, what });
 }
 
 export async function restartBroker(downMs: number, log: (line: string) => void): Promise<void> {
   log('fault: rabbitmqctl stop_app');
   try {
     await rabbitmqctl(['stop_app']);
+    // A real pause: how long the broker stays away is the fault.
     await sleep(downMs);
   } finally {
     log('fault: rabbitmqctl start_app');

@@ -20,14 +20,15 @@ import {
   createPostgresDatabase,
   createRabbitTransport,
   deadLetterQueueName,
+  sleep,
   type Database,
   type Subscription,
   type Transport,
 } from '@t50/kit';
-import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@t50/kit/testing';
+import { createTestDatabase, createTestVhost, until, type TestDatabase, type TestVhost } from '@t50/kit/testing';
 import { declareLedgerTopology, ledgerQueue } from '../../services/transactions/src/messages/consumer';
 import { verifyLedger } from '../../services/transactions/src/verify/verify';
-import { dropBrokerConnections, restartBroker, restartDatabase, sleep, terminateServiceConnections } from './faults';
+import { dropBrokerConnections, restartBroker, restartDatabase, terminateServiceConnections } from './faults';
 import { startPgProxy, type PgProxy } from './pg-proxy';
 import { faultyEntry, isReady, realEntry, startServiceChild, type ServiceChild } from './service-process';
 import { Workload, createRandom, type AccountTotals, type Outgoing } from './workload';
@@ -781,9 +782,5 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
 }
 
 async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(250);
-  }
+  await until(condition, { timeoutMs, intervalMs: 250, what });
 }

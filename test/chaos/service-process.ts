@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { until } from '@t50/kit/testing';
 
 export const realEntry = fileURLToPath(new URL('../../services/transactions/src/main.ts', import.meta.url));
 export const faultyEntry = fileURLToPath(new URL('./faulty-main.ts', import.meta.url));
@@ -63,15 +64,19 @@ export async function startServiceChild(options: {
       clearTimeout(timer);
     },
   };
-  const deadline = Date.now() + readyTimeoutMs;
   // Bounded: ends when ready, when the child exits, or at the deadline.
-  while (!(await isReady(options.url))) {
-    if (gone) throw new Error(`the service exited before it was ready (see ${options.logFile})`);
-    if (Date.now() > deadline) {
-      await handle.stop('SIGKILL');
-      throw new Error(`the service was not ready within ${readyTimeoutMs} ms (see ${options.logFile})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    await until(
+      async () => {
+        if (await isReady(options.url)) return true;
+        if (gone) throw new Error(`the service exited before it was ready (see ${options.logFile})`);
+        return false;
+      },
+      { timeoutMs: readyTimeoutMs, intervalMs: 100, what: `the service ready (see ${options.logFile})` },
+    );
+  } catch (error) {
+    await handle.stop('SIGKILL');
+    throw error;
   }
   return handle;
 }

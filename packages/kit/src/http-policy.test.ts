@@ -14,6 +14,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Type, type TProperties } from '@sinclair/typebox';
 import { createHttpServer, type HttpServer } from './http';
 import { createLogger } from './logger';
+import { until } from './testing/eventually';
 import { initTracing } from './tracing';
 
 const exporter = new InMemorySpanExporter();
@@ -187,7 +188,8 @@ void describe('the HTTP policy of every service', () => {
     const missing = await fetch(`http://127.0.0.1:${port}/nowhere?access_token=${token}`);
     assert.equal(missing.status, 404);
     assert.doesNotMatch(await missing.text(), /secret-token-payload/);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Both answers are logged once they are sent: wait for the second one's line.
+    await until(() => logLines.join('').includes('"url":"/nowhere"'), { what: 'the log line of /nowhere' });
     const logged = logLines.join('');
     assert.match(logged, /"url":"\/nowhere"/, 'the request is logged by its path');
     assert.doesNotMatch(logged, /secret-token-payload/);

@@ -12,6 +12,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createPostgresDatabase } from './db/postgres';
 import { createHttpServer, type HttpServer } from './http';
 import { createLogger } from './logger';
+import { until } from './testing/eventually';
 import { createTestDatabase, type TestDatabase } from './testing/postgres';
 import { createTestVhost, type TestVhost } from './testing/rabbit';
 import { initTracing } from './tracing';
@@ -23,11 +24,7 @@ const exporter = new InMemorySpanExporter();
 const stopTracing = initTracing({ serviceName: 'trace-test', exporter });
 
 async function waitUntil(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await until(condition, { timeoutMs, intervalMs: 20, what });
 }
 
 void describe('one trace across HTTP, RabbitMQ and PostgreSQL', () => {

@@ -4,15 +4,14 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, createLogger, createPostgresDatabase } from '@t50/kit';
 import {
   createTestDatabase,
+  eventually,
   startExpectingFailure,
   startFakeConsul,
   startTsProcess,
   waitForStdout,
-  type ConsulCall,
   type FakeConsul,
   type StartedProcess,
   type TestDatabase,
@@ -50,15 +49,13 @@ void describe('main (the standalone composition root)', () => {
         LOG_LEVEL: 'info',
       });
       try {
-        let registration: ConsulCall | undefined;
-        for (let waited = 0; registration === undefined && waited < 60_000; waited += 100) {
-          registration = consul.calls.find((call) => call.url === '/v1/agent/service/register');
-          if (registration === undefined) {
+        const registration = await eventually(
+          () => {
             assert.equal(started.child.exitCode, null, `main exited early:\n${started.output()}`);
-            await sleep(100);
-          }
-        }
-        assert.ok(registration, `no Consul registration:\n${started.output()}`);
+            return consul.calls.find((call) => call.url === '/v1/agent/service/register');
+          },
+          { timeoutMs: 60_000, intervalMs: 100, what: () => `a Consul registration:\n${started.output()}` },
+        );
         const registered = JSON.parse(registration.body) as {
           ID: string;
           Name: string;

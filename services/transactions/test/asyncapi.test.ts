@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { systemAccountId, userAccountId, type LedgerEvent } from '@t50/contracts';
-import { publishRaw } from '@t50/kit/testing';
+import { publishRaw, until } from '@t50/kit/testing';
 import { startTestLedger, type TestLedger } from '../src/testing';
 import { post, registered, transfer, uid, voidHold } from './helpers';
 
@@ -66,11 +66,13 @@ describe('docs/asyncapi.json as a producer reads it', () => {
 
     // ledger.transfer.post and ledger.transfer.void, each on a hold of its own
     const [toPost, toVoid, toExpire] = [uid('hold'), uid('hold'), uid('hold')];
+    let expiresAt = '';
     for (const [hold, timeoutSeconds] of [[toPost, 600], [toVoid, 600], [toExpire, 1]] as const) {
       await publishAsDocumented(
         transfer(hold, [{ debitAccountId: usd, creditAccountId: fees, asset: 'USD', amount: '100' }], { pending: { timeoutSeconds } }),
       );
-      await ledger.events.waitFor(seen('ledger.transfer.pending', hold));
+      const pending = await ledger.events.waitFor(seen('ledger.transfer.pending', hold));
+      if (pending.type === 'ledger.transfer.pending') expiresAt = pending.data.transfer.expiresAt ?? '';
     }
     await publishAsDocumented(post(toPost));
     await ledger.events.waitFor(seen('ledger.transfer.posted', `${toPost}:post`));
@@ -78,7 +80,7 @@ describe('docs/asyncapi.json as a producer reads it', () => {
     await ledger.events.waitFor(seen('ledger.transfer.voided', `${toVoid}:void`));
 
     // ledger.hold.expire, once the hold's second has passed
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await until(() => Date.now() > Date.parse(expiresAt), { what: `the end of hold ${toExpire}` });
     await publishAsDocumented({ id: `expire:${toExpire}`, type: 'ledger.hold.expire', version: 1, data: { pendingId: toExpire } } as never);
     await ledger.events.waitFor(seen('ledger.transfer.voided', `expire:${toExpire}`));
   });

@@ -9,8 +9,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { partitionOf, partitionedSystemAccountId, userAccountId, type LedgerEvent } from '@t50/contracts';
-import { createPostgresDatabase, createRabbitTransport, type Database, type Transport } from '@t50/kit';
+import { createPostgresDatabase, createRabbitTransport, sleep, type Database, type Transport } from '@t50/kit';
 import { createTransactionsService, type TransactionsService, type TransactionsServiceConfig } from '../src/service';
+import { until } from '@t50/kit/testing';
 import { startTestLedger, testApiKey, type TestLedger } from '../src/testing';
 import { registered, transfer, uid } from './helpers';
 
@@ -208,7 +209,16 @@ describe('two instances, commands through the partition queues', () => {
     assert.equal((await command(standby, payout(later, 3600))).status, 200);
     assert.equal((await balance(userAccountId(user, 'USD'))).available, '400');
 
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // Due by the database's clock, which the sweep reads.
+    await until(
+      async () =>
+        (
+          await active.db.query<{ due: boolean }>('select expires_at <= now() as due from holds where transfer_id = $1', [
+            soon,
+          ])
+        )[0]?.due === true,
+      { what: `hold ${soon} due` },
+    );
     const standbyBefore = await appliedBy(standby);
     assert.equal(await standby.sweepExpiredHolds(), 1);
     const voided = await active.events.waitFor(
@@ -221,7 +231,8 @@ describe('two instances, commands through the partition queues', () => {
 
     // An expiry of a hold that is not due yet changes nothing, and leaves the hold to expire later.
     await active.send({ id: `expire:${later}`, type: 'ledger.hold.expire', version: 1, data: { pendingId: later } });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // A real pause: an ignored expiry leaves no trace to wait for; what it would change has had time to show.
+    await sleep(500);
     const [hold] = await active.db.query<{ state: string }>('select state from holds where transfer_id = $1', [later]);
     assert.equal(hold?.state, 'pending');
     const [inbox] = await active.db.query<{ n: string }>(

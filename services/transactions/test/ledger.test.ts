@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { systemAccountId, userAccountId, type LedgerEvent } from '@t50/contracts';
+import { sleep } from '@t50/kit';
+import { until } from '@t50/kit/testing';
 import { drainDeadLetters, startTestLedger, testApiKey, type TestLedger } from '../src/testing';
 import { verifyLedger } from '../src/verify/verify';
 import { deposit, post, registered, transfer, uid, voidHold } from './helpers';
@@ -318,8 +320,7 @@ describe('ledger over RabbitMQ', () => {
         correlationId: 'corr-1',
       },
     );
-    const deadline = Date.now() + 10_000;
-    while (replies.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => replies.length > 0, { timeoutMs: 10_000, what: 'a reply on test.replies' });
     await subscription.close();
     assert.equal(replies.length, 1);
     assert.equal(replies[0]!.correlationId, 'corr-1');
@@ -413,7 +414,8 @@ describe('ledger over RabbitMQ', () => {
   it('paginates entries newest first and filters by code, time and metadata; answers balances at a time', async () => {
     const user = await fundedUser('1000');
     const before = new Date();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A real pause: what is recorded from here on is strictly after `before`.
+    await sleep(20);
     for (let index = 0; index < 5; index += 1) {
       const id = uid('t');
       await ledger.send(

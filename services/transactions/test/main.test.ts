@@ -6,14 +6,15 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { userAccountId } from '@t50/contracts';
 import { createLogger, createPostgresDatabase, createRabbitTransport } from '@t50/kit';
 import {
   assertStartFailedOn,
+  eventually,
   startExpectingFailure,
   startTsProcess,
   unreachableDependencies,
+  until,
   waitForStdout,
   type StartedProcess,
 } from '@t50/kit/testing';
@@ -34,13 +35,14 @@ const environment = () => ({
 });
 
 async function registration(started: StartedProcess): Promise<{ ID: string; Port: number }> {
-  for (let waited = 0; waited < 60_000; waited += 100) {
-    const call = servers.consul.calls.find((candidate) => candidate.url === '/v1/agent/service/register');
-    if (call !== undefined) return JSON.parse(call.body) as { ID: string; Port: number };
-    assert.equal(started.child.exitCode, null, `main exited early:\n${started.output()}`);
-    await sleep(100);
-  }
-  throw new Error(`no Consul registration:\n${started.output()}`);
+  const call = await eventually(
+    () => {
+      assert.equal(started.child.exitCode, null, `main exited early:\n${started.output()}`);
+      return servers.consul.calls.find((candidate) => candidate.url === '/v1/agent/service/register');
+    },
+    { timeoutMs: 60_000, intervalMs: 100, what: () => `a Consul registration:\n${started.output()}` },
+  );
+  return JSON.parse(call.body) as { ID: string; Port: number };
 }
 
 void describe('main (the standalone ledger)', () => {
@@ -72,7 +74,7 @@ void describe('main (the standalone ledger)', () => {
           });
           return response.status === 200 ? ((await response.json()) as { balance: string }).balance : undefined;
         };
-        for (let waited = 0; (await balance()) !== '500' && waited < 30_000; waited += 100) await sleep(100);
+        await until(async () => (await balance()) === '500', { timeoutMs: 30_000, intervalMs: 100, what: 'a balance of 500' });
         assert.equal(await balance(), '500');
         assert.equal(
           (await fetch(`${base}/v1/accounts/${userAccountId(user, 'USD')}`)).status,
@@ -93,7 +95,7 @@ void describe('main (the standalone ledger)', () => {
               )
             )[0]?.n,
           );
-        for (let waited = 0; (await committedSoFar()) === 0 && waited < 30_000; waited += 20) await sleep(20);
+        await until(async () => (await committedSoFar()) > 0, { timeoutMs: 30_000, intervalMs: 20, what: 'a first commit' });
         started.child.kill('SIGTERM');
         assert.equal(await started.exitCode(30_000), 0, started.output());
         assert.match(started.output(), /"msg":"shutting down"/);
@@ -114,8 +116,11 @@ void describe('main (the standalone ledger)', () => {
         // Started again, it takes the rest: every deposit counted exactly once, none lost.
         const restarted = startTsProcess(serviceRoot, 'src/main.ts', environment());
         try {
-          for (let waited = 0; (await committedSoFar()) < published && waited < 120_000; waited += 100)
-            await sleep(100);
+          await until(async () => (await committedSoFar()) >= published, {
+            timeoutMs: 120_000,
+            intervalMs: 100,
+            what: () => `every deposit committed:\n${restarted.output().slice(-4000)}`,
+          });
           assert.equal(await committedSoFar(), published, restarted.output());
           const [row] = await db.query<{ balance: string }>(
             'select (posted_credits - posted_debits)::text as balance from accounts where id = $1',

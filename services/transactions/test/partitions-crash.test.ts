@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { partitionOf, transitAccountKind, userAccountId, type DomainEvent } from '@t50/contracts';
-import { createLogger, createPostgresDatabase, createRabbitTransport, type Database } from '@t50/kit';
-import { startTsProcess, type StartedProcess } from '@t50/kit/testing';
+import { createLogger, createPostgresDatabase, createRabbitTransport, sleep, type Database } from '@t50/kit';
+import { startTsProcess, until, type StartedProcess } from '@t50/kit/testing';
 import { verifyLedger } from '../src/verify/verify';
 import { deposit, registered, uid, asMessage, useStandaloneServers } from './helpers';
 
@@ -36,24 +35,23 @@ const start = (): StartedProcess =>
 const count = async (db: Database, sql: string, params: unknown[] = []) =>
   Number((await db.query<{ n: string }>(sql, params))[0]?.n ?? 0);
 
+/** Waits for `condition` while the service runs; fails at once if it exits. */
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, what: string, started: StartedProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${started.output().slice(-4000)}`);
-    assert.equal(started.child.exitCode, null, `the service exited:\n${started.output().slice(-4000)}`);
-    await sleep(50);
-  }
+  await until(
+    async () => {
+      if (await condition()) return true;
+      assert.equal(started.child.exitCode, null, `the service exited:\n${started.output().slice(-4000)}`);
+      return false;
+    },
+    { timeoutMs, intervalMs: 50, what: () => `${what}\n${started.output().slice(-4000)}` },
+  );
 }
 
 /** Registered with (the fake) Consul: the service has declared its queues and consumes. */
 async function untilRegistered(started: StartedProcess): Promise<void> {
-  const before = servers.consul.calls.filter((call) => call.url === '/v1/agent/service/register').length;
-  for (let waited = 0; waited < 60_000; waited += 50) {
-    if (servers.consul.calls.filter((call) => call.url === '/v1/agent/service/register').length > before) return;
-    assert.equal(started.child.exitCode, null, `the service exited:\n${started.output()}`);
-    await sleep(50);
-  }
-  throw new Error(`no Consul registration:\n${started.output()}`);
+  const registrations = () => servers.consul.calls.filter((call) => call.url === '/v1/agent/service/register').length;
+  const before = registrations();
+  await waitUntil(() => Promise.resolve(registrations() > before), 60_000, 'a Consul registration', started);
 }
 
 void describe('ledger partitions under SIGKILL', () => {
@@ -117,7 +115,7 @@ void describe('ledger partitions under SIGKILL', () => {
         `all sends (first ${await firstHalves()}/${messages.length}, second ${await secondHalves()}/${crossing})`,
         service,
       );
-      await sleep(500); // nothing more may arrive
+      await sleep(500); // a real pause: nothing more may arrive
       assert.equal(await firstHalves(), messages.length, 'each send recorded once');
       assert.equal(await secondHalves(), crossing, 'each crossing send has exactly one second half');
       assert.equal(await count(db, "select count(*)::text as n from transfers where id like '%:refund'"), 0, 'no refunds: every recipient exists');

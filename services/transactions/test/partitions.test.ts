@@ -15,6 +15,8 @@ import {
   type DomainEvent,
   type LedgerEvent,
 } from '@t50/contracts';
+import { sleep } from '@t50/kit';
+import { until } from '@t50/kit/testing';
 import { createTransactionsService } from '../src/service';
 import { startTestLedger, testApiKey, type TestLedger } from '../src/testing';
 import { verifyLedger } from '../src/verify/verify';
@@ -195,7 +197,8 @@ describe('ledger partitions', () => {
     );
     assert.equal(forged.status, 409);
     assert.equal(forged.body.code, 'conflict');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Its refusal is announced: whatever its batch published (no refund, here) is out too.
+    await ledger.events.waitFor(rejected(`${claim}:refund`));
     assert.equal(await balance(USD(attacker)), '0');
     assert.equal((await request('GET', `/v1/transfers/${claim}:refund`)).status, 404);
   });
@@ -258,7 +261,8 @@ describe('ledger partitions', () => {
     const payoutId = uid('po_');
     // The completion reaches the router first; the hold goes straight to its partition a little later.
     await ledger.send(event('payments.payout.completed', { payoutId }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A real pause: the order of arrival is what this case is about.
+    await sleep(50);
     await ledger.send(payoutRequested(payoutId, user, '250'), { routingKey: 'payments.payout.requested.p1' });
     await ledger.events.waitFor(seen('ledger.transfer.posted', `payout:${payoutId}:completed`));
     assert.equal(await balance(USD(user)), '750');
@@ -314,8 +318,14 @@ describe('ledger partitions', () => {
       ),
     );
     assert.equal(placed.status, 200, JSON.stringify(placed.body));
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    await ledger.service.sweepExpiredHolds();
+    // Swept (by this call or the service's own sweep) once its second has passed.
+    await until(
+      async () => {
+        await ledger.service.sweepExpiredHolds();
+        return ledger.events.events.some(seen('ledger.transfer.voided', `expire:${holdId}`));
+      },
+      { what: `the expiry of ${holdId}` },
+    );
     const voided = await ledger.events.waitFor(seen('ledger.transfer.voided', `expire:${holdId}`));
     assert.ok(voided.type === 'ledger.transfer.voided');
     assert.equal(voided.data.reason, 'expired');

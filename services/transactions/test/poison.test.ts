@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { userAccountId } from '@t50/contracts';
+import { sleep } from '@t50/kit';
+import { until } from '@t50/kit/testing';
 import { drainDeadLetters, startTestLedger, type TestLedger } from '../src/testing';
 import { asMessage, deposit, registered, uid } from './helpers';
 
@@ -43,9 +45,15 @@ describe('a batch with one message that cannot be written', () => {
 
     // The poison goes through its retries (about 12 s) and then to the dead-letter queue.
     const dead: Awaited<ReturnType<typeof drainDeadLetters>> = [];
-    for (let waited = 0; dead.length === 0 && waited < 60_000; waited += 500) dead.push(...(await drainDeadLetters(ledger.transport)));
-    // Anything else that would follow it has had time to arrive too.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await until(
+      async () => {
+        dead.push(...(await drainDeadLetters(ledger.transport)));
+        return dead.length > 0;
+      },
+      { timeoutMs: 60_000, what: 'a dead letter' },
+    );
+    // A real pause: anything else that would follow it has had time to arrive too.
+    await sleep(2_000);
     dead.push(...(await drainDeadLetters(ledger.transport)));
 
     assert.deepEqual(

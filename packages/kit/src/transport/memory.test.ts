@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '../logger';
+import { until } from '../testing/eventually';
 import { runTransportContract } from './contract';
 import { createMemoryBroker, createMemoryTransport, memoryQueueCapacity, topicMatches } from './memory';
 import type { Delivery } from './types';
@@ -43,8 +44,7 @@ void describe('in-memory transport specifics', () => {
         received.push(delivery);
         return Promise.resolve();
       });
-      for (let waited = 0; received.length === 0 && waited < 100; waited++)
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      await until(() => received.length > 0, { timeoutMs: 5_000, intervalMs: 10, what: 'the delivery' });
       assert.equal(received[0]?.body.toString(), 'original');
     } finally {
       await transport.close();
@@ -73,8 +73,7 @@ void describe('in-memory transport specifics', () => {
         return delivery.attempt === 1 ? Promise.reject(new Error('transient')) : Promise.resolve();
       });
       await transport.publish({ exchange: '', routingKey: 'scaled', body: {}, messageId: 'm' });
-      for (let waited = 0; attempts.length < 2 && waited < 200; waited++)
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      await until(() => attempts.length >= 2, { timeoutMs: 5_000, intervalMs: 10, what: 'the retry' });
       assert.deepEqual(attempts, [1, 2]);
     } finally {
       await transport.close();

@@ -3,7 +3,7 @@
 // right password, until the window ends; the counts survive a restart.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '@t50/kit';
 import { createCredential, goodPassword, startHarness, type Harness, type Reply } from '../testing/harness';
 import { addressBucket } from './address';
 import { createFailureLimiter, subjectHash } from './service';
@@ -189,7 +189,8 @@ void describe('persistence and windows', () => {
     try {
       const userId = await createCredential(harness, 'patient@example.com');
       // Windows are aligned to multiples of their length; start just after a
-      // boundary so that all four attempts fall into one window.
+      // boundary so that all four attempts fall into one window (a real pause:
+      // the clock is what this case is about).
       const intoWindowMs = Date.now() % (windowSeconds * 1000);
       await sleep(windowSeconds * 1000 - intoWindowMs + 100);
       for (let attempt = 1; attempt <= 3; attempt++) {
@@ -199,6 +200,7 @@ void describe('persistence and windows', () => {
         await login('patient@example.com', goodPassword, freshAddress()),
         windowSeconds,
       );
+      // A real pause: exactly what the client was told to wait, and a little more.
       await sleep(retryAfter * 1000 + 250);
       assert.deepEqual((await login('patient@example.com', goodPassword, freshAddress())).body, { userId });
     } finally {
