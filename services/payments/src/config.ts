@@ -67,6 +67,12 @@ export function parseProviders(raw: string): readonly FiatProvider[] {
   return [...new Set(names)] as FiatProvider[];
 }
 
+/** Checked at load, kept as written (so the documentation shows it as one is written); read with parseLimits. */
+const limitsText = (raw: string): string => {
+  parseLimits(raw);
+  return raw.trim();
+};
+
 /** A secret: trimmed, one line, no spaces (a key pasted with a newline or quotes fails the start, not every call). */
 const secret = (raw: string): string => {
   const value = raw.trim();
@@ -104,18 +110,18 @@ export const paymentsConfigSpec = {
     doc: "the URL providers and browsers reach this service at: webhooks arrive at <url>/webhooks/<provider>, the sandbox provider's checkout page is served under it",
   },
   PAYMENTS_PROVIDERS: {
-    parse: parseProviders,
-    default: ['sandbox'] as readonly FiatProvider[],
+    parse: (raw: string) => parseProviders(raw).join(','),
+    default: 'sandbox',
     doc: 'the providers users may choose, comma separated: stripe, paypal, sandbox (stripe and paypal need their keys below)',
   },
   PAYMENTS_DEPOSIT_LIMITS: {
-    parse: parseLimits,
-    default: parseLimits('USD=100..1000000,EUR=100..1000000'),
+    parse: limitsText,
+    default: 'USD=100..1000000,EUR=100..1000000',
     doc: 'smallest and largest deposit per asset in minor units (cents), as ASSET=MIN..MAX,...',
   },
   PAYMENTS_PAYOUT_LIMITS: {
-    parse: parseLimits,
-    default: parseLimits('USD=100..1000000,EUR=100..1000000'),
+    parse: limitsText,
+    default: 'USD=100..1000000,EUR=100..1000000',
     doc: 'smallest and largest payout per asset in minor units (cents), as ASSET=MIN..MAX,...',
   },
   PAYMENTS_CHECKOUT_EXPIRY_SECONDS: {
@@ -242,7 +248,7 @@ export function loadPaymentsConfig(environment: Record<string, string | undefine
 /** An enabled provider without its keys fails the start (instead of every deposit later). */
 export function missingProviderKeys(config: PaymentsConfig): string[] {
   const problems: string[] = [];
-  const enabled = new Set(config.PAYMENTS_PROVIDERS);
+  const enabled = new Set(parseProviders(config.PAYMENTS_PROVIDERS));
   if (enabled.has('stripe')) {
     if (config.STRIPE_SECRET_KEY === '')
       problems.push('STRIPE_SECRET_KEY is required when PAYMENTS_PROVIDERS has stripe');

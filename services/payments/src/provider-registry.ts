@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FiatProvider } from '@t50/contracts';
 import type { Database, Logger } from '@t50/kit';
-import type { PaymentsConfig } from './config';
+import { parseProviders, type PaymentsConfig } from './config';
 import type { PaymentProvider } from './providers/port';
 import { createPayPalProvider } from './providers/paypal';
 import { createSandbox, type Sandbox } from './providers/sandbox';
@@ -25,7 +25,7 @@ export function buildProviders(
 ): ProviderSet {
   const providers = new Map<FiatProvider, PaymentProvider>();
   let sandbox: Sandbox | undefined;
-  for (const name of config.PAYMENTS_PROVIDERS) {
+  for (const name of parseProviders(config.PAYMENTS_PROVIDERS)) {
     const provided = given.get(name);
     if (provided !== undefined) {
       providers.set(name, provided);

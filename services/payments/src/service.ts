@@ -24,7 +24,7 @@ import {
   type Transport,
 } from '@t50/kit';
 import { Registry } from 'prom-client';
-import type { PaymentsConfig } from './config';
+import { parseLimits, type PaymentsConfig } from './config';
 import type { PaymentsDeps } from './deps';
 import { consumeLedgerEvents } from './ledger-events/consumer';
 import { createPaymentsMetrics } from './metrics';
@@ -103,7 +103,10 @@ export async function createPaymentsService(serviceDeps: PaymentsServiceDeps): P
     logger,
     providers,
     metrics,
-    limits: { deposit: config.PAYMENTS_DEPOSIT_LIMITS, payout: config.PAYMENTS_PAYOUT_LIMITS },
+    limits: {
+      deposit: parseLimits(config.PAYMENTS_DEPOSIT_LIMITS),
+      payout: parseLimits(config.PAYMENTS_PAYOUT_LIMITS),
+    },
     checkoutExpirySeconds: config.PAYMENTS_CHECKOUT_EXPIRY_SECONDS,
     kickOutbox: () => outbox.kick(),
     kickPayouts: () => void payoutWorker.runNow(),
