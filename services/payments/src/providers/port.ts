@@ -12,8 +12,10 @@
  * - Amounts are bigint minor units in and out; a provider's decimal strings are
  *   parsed exactly, never through a float.
  * - A provider that cannot be reached, or answers 5xx / 429, throws
- *   `ProviderUnavailableError` (the caller retries later); a refusal of the
- *   request itself (4xx) throws `ProviderRefusedError` (the caller fails it).
+ *   `ProviderUnavailableError` (the caller retries later); so does a refusal of
+ *   our credentials (401 / 403: the request may work once the keys are fixed).
+ *   A refusal of the request itself (another 4xx) throws `ProviderRefusedError`
+ *   (the caller fails it).
  * - `verifyAndParseWebhook` checks the signature over the raw bytes before it
  *   parses anything; a bad one throws `WebhookVerificationError`, and nothing
  *   of the body is trusted.

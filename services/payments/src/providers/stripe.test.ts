@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeStripeForm } from '../testing/fake-server';
 import { startStripeHarness, stripeTestWebhookSecret } from '../testing/stripe-harness';
-import { ProviderRefusedError, type CreateDepositInput } from './port';
-import { stripeApiVersion } from './stripe';
+import { ProviderRefusedError, ProviderUnavailableError, type CreateDepositInput } from './port';
+import { createStripeProvider, stripeApiVersion } from './stripe';
 
 type Harness = Awaited<ReturnType<typeof startStripeHarness>>;
 
@@ -146,5 +146,18 @@ void describe('stripe adapter', () => {
 
     const other = await read('customer.created', { id: 'cus_1', object: 'customer' });
     assert.deepEqual({ ...other, eventId: '' }, { eventId: '', kind: 'ignored', eventType: 'customer.created' });
+  });
+
+  void it('takes a refused API key for an outage to retry once the key is fixed, not a refusal of the deposit', async () => {
+    const wrongKey = createStripeProvider({
+      secretKey: 'sk_test_revoked',
+      webhookSecret: 'whsec_x',
+      apiUrl: harness.fake.url,
+      maxNetworkRetries: 0,
+    });
+    await assert.rejects(
+      wrongKey.createDeposit(depositInput()),
+      (error: unknown) => error instanceof ProviderUnavailableError,
+    );
   });
 });

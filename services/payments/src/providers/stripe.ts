@@ -56,7 +56,15 @@ function assetOf(currency: string | null | undefined): FiatAsset | undefined {
 function translate(error: unknown): Error {
   if (error instanceof Stripe.errors.StripeError) {
     const status = error.statusCode;
-    if (error.type === 'StripeConnectionError' || status === undefined || status >= 500 || status === 429)
+    // 401/403: our key was refused (revoked, rotated): nothing is wrong with the request, so it is retried once the key is fixed.
+    if (
+      error.type === 'StripeConnectionError' ||
+      status === undefined ||
+      status >= 500 ||
+      status === 429 ||
+      status === 401 ||
+      status === 403
+    )
       return new ProviderUnavailableError(`Stripe unavailable: ${error.message}`);
     if (error.type === 'StripeIdempotencyError')
       return new ProviderRefusedError(error.message, 'idempotency_key_reused');

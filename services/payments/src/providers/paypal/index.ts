@@ -51,7 +51,8 @@ export interface PayPalProviderOptions {
 function translate(error: unknown): Error {
   if (error instanceof ProviderUnavailableError || error instanceof ProviderRefusedError) return error;
   if (error instanceof ApiError) {
-    if (error.statusCode >= 500 || error.statusCode === 429)
+    // 401/403: our credentials were refused; the request itself is fine and is retried once they are fixed.
+    if (error.statusCode >= 500 || [401, 403, 429].includes(error.statusCode))
       return new ProviderUnavailableError(`PayPal answered ${error.statusCode}`);
     const name = issueOf(error) ?? 'refused';
     return new ProviderRefusedError(

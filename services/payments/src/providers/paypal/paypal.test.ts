@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { paypalTestWebhookId, startPayPalHarness } from '../../testing/paypal-harness';
-import { WebhookVerificationError, type CreateDepositInput } from '../port';
+import { ProviderUnavailableError, WebhookVerificationError, type CreateDepositInput } from '../port';
+import { createPayPalProvider } from '.';
 
 type Harness = Awaited<ReturnType<typeof startPayPalHarness>>;
 
@@ -164,5 +165,27 @@ void describe('paypal adapter', () => {
       (error: unknown) => error instanceof WebhookVerificationError,
     );
     assert.equal(verifications(), before);
+  });
+
+  void it('takes refused credentials for an outage to retry once they are fixed, not a refusal of the deposit or payout', async () => {
+    const wrong = createPayPalProvider({
+      clientId: 'fake-client-id',
+      clientSecret: 'wrong-secret-0123',
+      webhookId: 'WH',
+      apiUrl: harness.fake.url,
+      timeoutMs: 5_000,
+    });
+    const isUnavailable = (error: unknown) => error instanceof ProviderUnavailableError;
+    await assert.rejects(wrong.createDeposit(depositInput()), isUnavailable);
+    await assert.rejects(
+      wrong.createPayout({
+        payoutId: `pay-${randomUUID()}`,
+        userId: 'u',
+        asset: 'USD',
+        amount: 1n,
+        destination: 'a@example.com',
+      }),
+      isUnavailable,
+    );
   });
 });

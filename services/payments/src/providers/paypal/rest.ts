@@ -55,7 +55,7 @@ export function createPayPalRest(options: PayPalRestOptions): PayPalRest {
 
   async function read<T>(response: Response): Promise<T> {
     const text = await response.text();
-    if (response.status >= 500 || response.status === 429)
+    if (response.status >= 500 || [401, 403, 429].includes(response.status))
       throw new ProviderUnavailableError(`PayPal answered ${response.status}`);
     let body: unknown;
     try {

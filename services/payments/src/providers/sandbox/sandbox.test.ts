@@ -161,6 +161,45 @@ void describe('sandbox checkout pages', () => {
     assert.equal((await harness.provider.getDeposit({ id: input.depositId })).status, 'expired');
   });
 
+  void it('serves the test control API only when it is enabled', async () => {
+    const set = await harness.app.inject({
+      method: 'POST',
+      url: '/sandbox/test-control/faults',
+      payload: { duplicate: true, dropNext: 2 },
+    });
+    assert.equal(set.statusCode, 200);
+    assert.equal(harness.sandbox.control.faults.duplicate, true);
+    assert.equal(harness.sandbox.control.faults.dropNext, 2);
+    const bad = await harness.app.inject({
+      method: 'POST',
+      url: '/sandbox/test-control/faults',
+      payload: { explode: true },
+    });
+    assert.equal(bad.statusCode, 400);
+    harness.sandbox.control.resetFaults();
+    const input = depositInput();
+    await harness.provider.createDeposit(input);
+    const expire = await harness.app.inject({
+      method: 'POST',
+      url: `/sandbox/test-control/deposits/${input.depositId}/expire`,
+    });
+    assert.equal(expire.statusCode, 204);
+    assert.equal((await harness.provider.getDeposit({ id: input.depositId })).status, 'expired');
+
+    const production = await startSandboxHarness({ testControl: false }, 'pglite');
+    try {
+      const refused = await production.app.inject({
+        method: 'POST',
+        url: '/sandbox/test-control/faults',
+        payload: { down: true },
+      });
+      assert.equal(refused.statusCode, 404);
+      assert.equal(production.sandbox.control.faults.down, false);
+    } finally {
+      await production.close();
+    }
+  });
+
   void it('answers 404 for a checkout that does not exist', async () => {
     const page = await harness.app.inject({ method: 'GET', url: `/sandbox/checkout/sbx_cs_${'0'.repeat(32)}` });
     assert.equal(page.statusCode, 404);
