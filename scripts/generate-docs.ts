@@ -18,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
 import { authConfigSpec } from '@t50/auth';
 import { gatewayConfigSpec } from '@t50/gateway';
+import { paymentsConfigSpec } from '@t50/payments';
 import { asyncApiDocument, describeParties, messageCatalog, rejectionCodes } from '@t50/contracts';
 import { embeddedConfigSpec, embeddedServices, loadEmbeddedConfig } from '@t50/embedded';
 import {
@@ -166,7 +167,7 @@ function messagesMarkdown(): string {
     '',
     '## Routing',
     '',
-    'Commands go to the topic exchange `t50.commands` with the routing key `ledger.command.<type>` (for example `ledger.command.ledger.account.open`); the ledger\'s queue is bound to `ledger.command.#`. Events go to `t50.events` with their type as the routing key. With several ledger partitions (`LEDGER_PARTITIONS`), a producer that knows the partition appends `.p<k>` to the routing key; without the suffix the ledger\'s router forwards the message to its partition. A message published with `mandatory` to a routing key nothing is bound to comes back to its publisher as unroutable. Producers and consumers marked *planned* have no code yet; the table says what the code does today.',
+    "Commands go to the topic exchange `t50.commands` with the routing key `ledger.command.<type>` (for example `ledger.command.ledger.account.open`); the ledger's queue is bound to `ledger.command.#`. Events go to `t50.events` with their type as the routing key. With several ledger partitions (`LEDGER_PARTITIONS`), a producer that knows the partition appends `.p<k>` to the routing key; without the suffix the ledger's router forwards the message to its partition. A message published with `mandatory` to a routing key nothing is bound to comes back to its publisher as unroutable. Producers and consumers marked *planned* have no code yet; the table says what the code does today.",
     '',
     '## Summary',
     '',
@@ -193,9 +194,21 @@ function messagesMarkdown(): string {
         ['`too_deep`', 'objects and arrays nested more than 64 levels deep (counted before parsing)', 'first delivery'],
         ['`malformed_json`', 'the body is not JSON', 'first delivery'],
         ['`unknown_type`', 'a type the ledger does not consume', 'first delivery'],
-        ['`invalid_schema`', 'the envelope or its `data` does not match the schema (the first error is named)', 'first delivery'],
-        ['`write_failed`', 'the database refused to write this message (its neighbours in the batch are written and acked)', 'after 5 attempts (retried 0.2, 1, 5 and 5 s apart)'],
-        ['`delivery_limit`', 'a consumer crashed or was stopped on the message 19 times in a row', 'the 20th delivery, before it is handled'],
+        [
+          '`invalid_schema`',
+          'the envelope or its `data` does not match the schema (the first error is named)',
+          'first delivery',
+        ],
+        [
+          '`write_failed`',
+          'the database refused to write this message (its neighbours in the batch are written and acked)',
+          'after 5 attempts (retried 0.2, 1, 5 and 5 s apart)',
+        ],
+        [
+          '`delivery_limit`',
+          'a consumer crashed or was stopped on the message 19 times in a row',
+          'the 20th delivery, before it is handled',
+        ],
       ],
     ),
     '',
@@ -289,6 +302,12 @@ const sections: readonly ConfigSection[] = [
     intro:
       'services/gateway/src/config.ts; `npm run -w @t50/gateway start`. AUTH_API_KEY, TRANSACTIONS_API_KEY and JWT_PRIVATE_KEY are required standalone.',
     spec: withoutCommon(gatewayConfigSpec),
+  },
+  {
+    title: 'payments',
+    intro:
+      'services/payments/src/config.ts; `npm run -w @t50/payments start`. Stripe and PayPal need their keys when PAYMENTS_PROVIDERS names them; each secret may be given as `<KEY>_FILE` instead.',
+    spec: withoutCommon(paymentsConfigSpec),
   },
   {
     title: 'embedded mode',

@@ -46,23 +46,42 @@ export function describeParties(parties: readonly CatalogParty[]): string {
 }
 
 const ledger: CatalogParty = { name: 'transactions' };
-const planned = (name: string, note?: string): CatalogParty => ({ name, planned: true, ...(note === undefined ? {} : { note }) });
+const planned = (name: string, note?: string): CatalogParty => ({
+  name,
+  planned: true,
+  ...(note === undefined ? {} : { note }),
+});
 
 /** Who publishes each ledger command today (beyond any service that chooses to). */
 const commandProducers: Record<string, readonly CatalogParty[]> = {
   'ledger.account.open': [{ name: 'any service' }],
-  'ledger.transfer.create': [{ name: 'any service' }, { name: 'transactions', note: 'the second half of a transfer between partitions' }],
+  'ledger.transfer.create': [
+    { name: 'any service' },
+    { name: 'transactions', note: 'the second half of a transfer between partitions' },
+  ],
   'ledger.transfer.post': [{ name: 'any service' }],
   'ledger.transfer.void': [{ name: 'any service' }],
-  'ledger.hold.expire': [{ name: 'transactions', note: 'its hold sweeper, with LEDGER_COMMAND_ROUTE=queue, straight to the partition queue' }],
+  'ledger.hold.expire': [
+    {
+      name: 'transactions',
+      note: 'its hold sweeper, with LEDGER_COMMAND_ROUTE=queue, straight to the partition queue',
+    },
+  ],
 };
 
-/** Who publishes each domain event: only the gateway's user registration has code today. */
+/** Who publishes each domain event (the others are planned). */
 const eventProducers: Record<string, readonly CatalogParty[]> = {
   'gateway.user.registered': [{ name: 'gateway' }],
+  'payments.deposit.succeeded': [{ name: 'payments', note: 'once per deposit, when its provider settled it' }],
+  'payments.payout.requested': [{ name: 'payments' }],
+  'payments.payout.completed': [{ name: 'payments' }],
+  'payments.payout.failed': [{ name: 'payments' }],
   'gateway.send.requested': [planned('gateway', 'today only the demo data of embedded mode')],
   'gateway.trade.executed': [planned('gateway')],
 };
+
+/** The ledger events the payments service consumes (queue payments.ledger-events). */
+const payoutHoldEvents = new Set(['ledger.transfer.pending', 'ledger.transfer.rejected']);
 
 const producersOfEvent = (type: string): readonly CatalogParty[] =>
   eventProducers[type] ?? [planned(type.split('.')[0] ?? 'unknown')];
@@ -89,8 +108,14 @@ export const messageCatalog: readonly CatalogEntry[] = [
     exchange: exchanges.events,
     routingKey: schema.$id!,
     producers: [ledger],
-    // A command's sender can ask for its outcome with reply_to; nothing subscribes to these events yet.
-    consumers: [planned('gateway'), planned('notifications')],
+    // A command's sender can ask for its outcome with reply_to; the payments service follows its payouts' holds.
+    consumers: [
+      ...(payoutHoldEvents.has(schema.$id!)
+        ? [{ name: 'payments', note: 'the holds of its payouts (payout:<id>)' }]
+        : []),
+      planned('gateway'),
+      planned('notifications'),
+    ],
     schema,
   })),
 ];
@@ -108,7 +133,14 @@ const rfc3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?
 export function isRfc3339DateTime(value: string): boolean {
   const match = rfc3339.exec(value);
   if (match === null) return false;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const date = new Date(Date.UTC(year, month - 1, day));
   const calendar = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
   const offsetOk = match[9] === undefined || (Number(match[9]) <= 23 && Number(match[10]) <= 59);
@@ -150,7 +182,9 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
     };
     operations[key] = {
       // From the ledger's side: it sends its events and receives everything else.
-      action: entry.producers.some((party) => party.name === 'transactions' && party.note === undefined) ? 'send' : 'receive',
+      action: entry.producers.some((party) => party.name === 'transactions' && party.note === undefined)
+        ? 'send'
+        : 'receive',
       channel: { $ref: `#/channels/${key}` },
       summary: entry.schema.description,
     };
