@@ -5,8 +5,7 @@
  * `sandbox.registerRoutes(app)`, and `start()` its webhook sender.
  */
 import { fileURLToPath } from 'node:url';
-import { runMigrations, type Database, type HttpServer } from '@t50/kit';
-import type { Logger } from 'pino';
+import { runMigrations, type Database, type HttpServer, type Logger } from '@t50/kit';
 import type { PaymentProvider } from '../port';
 import { createSandboxProvider } from './provider';
 import { registerSandboxRoutes } from './routes';

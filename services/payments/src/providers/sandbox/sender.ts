@@ -6,8 +6,7 @@
  * `maxAttempts`, then it is given up (logged). Tests can make it misbehave
  * the ways a real provider does (`SandboxFaults`).
  */
-import { backoffDelayMs, startPeriodicJob, type Database, type PeriodicJob } from '@t50/kit';
-import type { Logger } from 'pino';
+import { backoffDelayMs, startPeriodicJob, type Database, type Logger, type PeriodicJob } from '@t50/kit';
 import { sandboxSignatureHeader, signSandboxPayload } from './signing';
 import {
   claimDueEvents,
