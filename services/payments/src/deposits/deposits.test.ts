@@ -189,6 +189,24 @@ describe('a deposit', () => {
   });
 });
 
+describe('a provider reporting another amount', () => {
+  it('is not credited: the deposit stays open, a metric counts it', async () => {
+    const userId = newUserId();
+    const deposit = await harness.createDeposit({ userId, amount: '2100' });
+    const body = sandboxEvent(
+      'checkout.succeeded',
+      { id: deposit.id, amount: '2101' },
+      await providerRefOf(deposit.id),
+    );
+    const response = await harness.sendSandboxWebhook(body);
+    assert.equal(response.status, 200);
+    assert.equal((await harness.getDeposit(userId, deposit.id)).state, 'created');
+    assert.equal((await credits(deposit.id)).length, 0);
+    const metrics = await (await fetch(`${harness.publicUrl}/metrics`)).text();
+    assert.match(metrics, /^payments_amount_mismatches_total\{provider="sandbox"\} 1$/m);
+  });
+});
+
 describe('a webhook that does not check out', () => {
   it('forged, stale or signed with another secret: 400, nothing recorded, nothing changed', async () => {
     const userId = newUserId();
