@@ -172,7 +172,13 @@ function duplicateBatchId(error: PayPalRestError): string | undefined {
   return undefined;
 }
 
+/** PayPal's limits: sender_item_id at most 63 characters, PayPal-Request-Id at most 108. */
+const maxPayoutIdLength = 63;
+const maxDepositIdLength = 100;
+
 async function createPayout(rest: PayPalRest, input: CreatePayoutInput) {
+  if (input.payoutId.length > maxPayoutIdLength)
+    throw new ProviderRefusedError(`a PayPal payout id has at most ${maxPayoutIdLength} characters`, 'invalid_id');
   const body = JSON.stringify({
     sender_batch_header: {
       sender_batch_id: input.payoutId,
@@ -268,6 +274,11 @@ export function createPayPalProvider(options: PayPalProviderOptions): PaymentPro
   return {
     name: 'paypal',
     async createDeposit(input) {
+      if (input.depositId.length > maxDepositIdLength)
+        throw new ProviderRefusedError(
+          `a PayPal deposit id has at most ${maxDepositIdLength} characters`,
+          'invalid_id',
+        );
       const { result } = await call(() =>
         orders.createOrder({
           body: orderRequest(input, options.brandName ?? 'Transactions50'),

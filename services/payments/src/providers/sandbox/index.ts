@@ -34,7 +34,7 @@ export interface SandboxOptions {
   readonly webhookSecret: string;
   /** Registers the test control API under /sandbox/test-control; never in a production config. Default false. */
   readonly testControl?: boolean;
-  /** How often the sender looks for due webhooks. Default 250 ms. */
+  /** How often the sender looks for due webhooks (and checkouts to expire). Default 500 ms. */
   readonly senderIntervalMs?: number;
   /** How long a payout stays pending before its webhook. Default 1000 ms. */
   readonly payoutSettleMs?: number;
@@ -72,7 +72,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     webhookUrl: options.webhookUrl ?? `${publicUrl}/webhooks/sandbox`,
     webhookSecret: options.webhookSecret,
     faults,
-    intervalMs: options.senderIntervalMs ?? 250,
+    intervalMs: options.senderIntervalMs ?? 500,
     maxAttempts: options.maxDeliveryAttempts ?? 12,
   };
   let job: ReturnType<typeof startWebhookSender> | undefined;
