@@ -248,6 +248,8 @@ async function openApiDocuments(): Promise<Map<string, unknown>> {
       const service = await definition.start({
         config,
         dataDir,
+        // Never listened on: the documents name no port.
+        url: 'http://127.0.0.1',
         logger,
         lifecycle: createLifecycle(logger),
         db,

@@ -26,6 +26,8 @@ export interface StartedInfo {
 export interface EmbeddedContext {
   readonly config: EmbeddedConfig;
   readonly dataDir: string;
+  /** Where this service will listen (chosen before it starts, so it can name its own URL). */
+  readonly url: string;
   readonly logger: Logger;
   readonly lifecycle: Lifecycle;
   /** The service's own database (its schema of the shared PGlite); closed by the platform. */

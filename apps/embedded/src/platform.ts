@@ -6,6 +6,7 @@
  * Every resource is registered with the lifecycle as soon as it exists, so a
  * stop (or a failed start) closes exactly what was opened, in reverse order.
  */
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { createMemoryBroker, createMemoryTransport, openPgliteCluster, type Lifecycle, type Logger } from '@t50/kit';
 import type { EmbeddedConfig } from './config';
@@ -24,6 +25,24 @@ export interface RunningService {
 export interface Platform {
   readonly dataDir: string;
   readonly services: readonly RunningService[];
+}
+
+/**
+ * A free port on `host`, for a service that must know its own URL before it
+ * listens (payments: its sandbox checkout page and webhook target). Only with
+ * EMBEDDED_PORT=0 (tests); another process could take it in between, and then
+ * the listen fails loudly.
+ */
+async function freePort(host: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: 0 }, resolveListen);
+  });
+  const address = server.address();
+  await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+  if (typeof address !== 'object' || address === null) throw new Error(`no free port on ${host}`);
+  return address.port;
 }
 
 export async function startPlatform(deps: {
@@ -59,8 +78,12 @@ export async function startPlatform(deps: {
     const db = await cluster.database(name);
     const transport = createMemoryTransport({ logger: serviceLogger, broker });
     lifecycle.onClose(`${name} transport`, () => transport.close());
+    const port =
+      config.EMBEDDED_PORT === 0 ? await freePort(config.EMBEDDED_HOST) : config.EMBEDDED_PORT + definition.portOffset;
+    const url = `http://${config.EMBEDDED_HOST}:${port}`;
     const service = await definition.start({
       config,
+      url,
       dataDir,
       logger: serviceLogger,
       lifecycle,
@@ -71,11 +94,7 @@ export async function startPlatform(deps: {
       storeSecret: (secretName, value) => writeSecret(dataDir, secretName, value),
     });
     lifecycle.onClose(name, () => service.close());
-    const port = config.EMBEDDED_PORT === 0 ? 0 : config.EMBEDDED_PORT + definition.portOffset;
     await service.app.listen({ host: config.EMBEDDED_HOST, port });
-    const address = service.app.server.address();
-    const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-    const url = `http://${config.EMBEDDED_HOST}:${boundPort}`;
     started.set(name, { url, keys: service.keys ?? {} });
     running.push({
       name,

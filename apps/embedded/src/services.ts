@@ -15,6 +15,7 @@
 import type { EmbeddedService } from './embed';
 import { authService } from './services/auth';
 import { gatewayService } from './services/gateway';
+import { paymentsService } from './services/payments';
 import { transactionsService } from './services/transactions';
 
 export {
@@ -28,4 +29,9 @@ export {
 } from './embed';
 
 /** In start order; a service may use what the ones before it expose. The gateway takes offset 0. */
-export const embeddedServices: readonly EmbeddedService[] = [transactionsService, authService, gatewayService];
+export const embeddedServices: readonly EmbeddedService[] = [
+  transactionsService,
+  authService,
+  paymentsService,
+  gatewayService,
+];
