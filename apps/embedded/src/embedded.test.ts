@@ -93,9 +93,9 @@ describe('embedded mode (npm start)', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('starts on a fresh folder, serves the gateway, the ledger and auth, and stops with exit 0', () =>
+  it('starts on a fresh folder, serves the gateway, the ledger, auth and payments, and stops with exit 0', () =>
     withRunning(dataDir, async (running) => {
-      assert.deepEqual(Object.keys(running.urls).sort(), ['auth', 'gateway', 'transactions']);
+      assert.deepEqual(Object.keys(running.urls).sort(), ['auth', 'gateway', 'payments', 'transactions']);
       const ledger = running.urls.transactions!;
       const key = ledgerKey(dataDir);
       assert.ok(key.length >= 32, 'a generated ledger key is kept in the data folder');
