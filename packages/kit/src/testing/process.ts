@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sleep } from '../timing';
 
 export interface StartedProcess {
   readonly child: ChildProcess;
@@ -211,6 +212,6 @@ export async function waitForStdout(
     if (match !== null) return match;
     if (started.child.exitCode !== null || performance.now() > deadline)
       throw new Error(`no ${String(pattern)} on stdout:\n${started.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }

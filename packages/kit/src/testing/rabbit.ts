@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Connection } from 'rabbitmq-client';
+import { sleep } from '../timing';
 
 const run = promisify(execFile);
 
@@ -80,7 +81,7 @@ export async function publishRaw(
       Buffer.from(message.body, 'utf8'),
     );
     // rabbitmq-client emits the return after the confirm resolves: give it a moment.
-    if (message.mandatory === true) await new Promise((resolve) => setTimeout(resolve, 250));
+    if (message.mandatory === true) await sleep(250);
     if (returned) throw new Error(`unroutable: ${message.exchange} returned routing key ${message.routingKey}`);
   } finally {
     await publisher.close();
@@ -101,7 +102,7 @@ export async function returnUnsettled(url: string, queue: string, times: number)
       let message: Awaited<ReturnType<typeof channel.basicGet>> | undefined;
       for (let tries = 0; message === undefined && tries < 200; tries += 1) {
         message = await channel.basicGet({ queue });
-        if (message === undefined) await new Promise((resolve) => setTimeout(resolve, 25));
+        if (message === undefined) await sleep(25);
       }
       if (message === undefined) throw new Error(`no message in ${queue} to return`);
       channel.basicNack({ deliveryTag: message.deliveryTag, requeue: true });
@@ -135,7 +136,7 @@ export async function readRaw(
         continue;
       }
       if (found.length > 0 || performance.now() > deadline) return found;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
   } finally {
     await channel.close();
