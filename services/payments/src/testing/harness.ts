@@ -11,12 +11,17 @@ import {
   createLogger,
   createPostgresDatabase,
   createRabbitTransport,
-  sleep,
   type Database,
   type Logger,
   type Transport,
 } from '@t50/kit';
-import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@t50/kit/testing';
+import {
+  createTestDatabase,
+  createTestVhost,
+  eventually as waitFor,
+  type TestDatabase,
+  type TestVhost,
+} from '@t50/kit/testing';
 import { startTestLedger, type TestLedger } from '@t50/transactions/testing';
 import { loadPaymentsConfig, type PaymentsConfig } from '../config';
 import { sandboxSignatureHeader, signSandboxPayload } from '../providers/sandbox';
@@ -34,19 +39,9 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Polls `check` until it returns a value, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await sleep(25);
-  }
+/** The kit's `eventually` (a deadline, never a fixed wait), with the timeout and what is awaited as arguments. */
+export function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  return waitFor(check, { timeoutMs, what });
 }
 
 export interface HarnessOptions {
