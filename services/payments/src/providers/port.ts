@@ -1,7 +1,7 @@
 /**
  * The provider port: what the payments service needs from a payment provider,
  * and nothing about how one provider does it. Three adapters implement it
- * (stripe.ts, paypal.ts, sandbox/), and one contract suite (contract.test.ts)
+ * (stripe.ts, paypal/, sandbox/), and one contract suite (contract.test.ts)
  * runs against all three, so the service cannot tell them apart.
  *
  * Rules every adapter keeps:
