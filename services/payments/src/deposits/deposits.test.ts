@@ -207,6 +207,25 @@ describe('a provider reporting another amount', () => {
   });
 });
 
+describe('a provider reporting a payment after the deposit expired here', () => {
+  it('changes nothing and is reported as a difference', async () => {
+    const userId = newUserId();
+    const deposit = await harness.createDeposit({ userId, amount: '2200' });
+    await harness.service.sandbox!.control.expireNow(deposit.id);
+    await harness.service.sandbox!.control.deliverNow();
+    await settled(userId, deposit.id, 'expired');
+    const body = sandboxEvent('checkout.succeeded', deposit, await providerRefOf(deposit.id));
+    assert.equal((await harness.sendSandboxWebhook(body)).status, 200);
+    assert.equal((await harness.getDeposit(userId, deposit.id)).state, 'expired');
+    assert.equal((await credits(deposit.id)).length, 0);
+    const metrics = await (await fetch(`${harness.publicUrl}/metrics`)).text();
+    assert.match(
+      metrics,
+      /^payments_reconcile_differences_total\{provider="sandbox",kind="deposit_paid_after_final"\} 1$/m,
+    );
+  });
+});
+
 describe('a webhook that does not check out', () => {
   it('forged, stale or signed with another secret: 400, nothing recorded, nothing changed', async () => {
     const userId = newUserId();

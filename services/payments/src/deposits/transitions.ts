@@ -82,6 +82,14 @@ export async function applyDepositStatus(
       moved = await move(tx, depositId, ['created', 'processing'], 'expired', status.reason.slice(0, 256));
       break;
   }
+  if (moved === undefined && final && status.status === 'succeeded' && current.state !== 'succeeded') {
+    // Paid at the provider, but already failed or expired here: money there and no credit. For a person to settle.
+    deps.metrics.reconcileDifferences.inc({ provider: current.provider, kind: 'deposit_paid_after_final' });
+    deps.logger.error(
+      { depositId, provider: current.provider, state: current.state },
+      'provider reports a deposit paid that is final here: not credited',
+    );
+  }
   if (moved === undefined) return unchanged(final ? 'final' : 'no_change');
   deps.metrics.transitions.inc({ kind: 'deposit', provider: moved.provider, state: moved.state });
   deps.logger.info({ depositId, provider: moved.provider, from: current.state, to: moved.state }, 'deposit moved');

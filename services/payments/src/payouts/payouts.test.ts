@@ -125,6 +125,30 @@ describe('a payout', () => {
     assert.equal(view.balance, '3800');
     assert.equal(view.available, '3800');
     assert.equal(await sandboxPayouts(payout.id), 1);
+    // A late "failed" for a completed payout (a reversal) changes nothing here and is reported.
+    const [row] = await harness.db.query<{ provider_ref: string }>('select provider_ref from payouts where id = $1', [
+      payout.id,
+    ]);
+    const late = JSON.stringify({
+      id: `evt_${randomUUID().replaceAll('-', '')}`,
+      type: 'payout.failed',
+      created: Math.floor(Date.now() / 1000),
+      data: {
+        object: 'payout',
+        id: row!.provider_ref,
+        reference: payout.id,
+        asset: 'USD',
+        amount: '1200',
+        reason: 'reversed',
+      },
+    });
+    assert.equal((await harness.sendSandboxWebhook(late)).status, 200);
+    assert.equal((await payoutState(userId, payout.id, 'completed')).state, 'completed');
+    const metrics = await (await fetch(`${harness.publicUrl}/metrics`)).text();
+    assert.match(
+      metrics,
+      /^payments_reconcile_differences_total\{provider="sandbox",kind="payout_failed_after_completed"\} 1$/m,
+    );
     assert.equal(
       (await harness.outbox('payments.payout.completed')).filter(
         (row) => (row.data as { payoutId: string }).payoutId === payout.id,

@@ -79,7 +79,10 @@ export async function applyPayoutStatus(
   status: ProviderPayoutStatus,
   providerRef?: string,
 ): Promise<{ readonly changed: boolean } | undefined> {
-  const [current] = await tx.query<{ state: PayoutState }>('select state from payouts where id = $1 for update', [id]);
+  const [current] = await tx.query<{ state: PayoutState; provider: string }>(
+    'select state, provider from payouts where id = $1 for update',
+    [id],
+  );
   if (current === undefined) return undefined;
   const ref = providerRef === undefined ? {} : { providerRef };
   let moved: MovedPayout | undefined;
@@ -101,5 +104,24 @@ export async function applyPayoutStatus(
       // Nothing at the provider under our id: the worker creates it (held), or the reconciler reports it (submitted).
       break;
   }
+  if (moved === undefined) reportContradiction(deps, { id, ...current }, status);
   return { changed: moved !== undefined };
+}
+
+/** The provider says the opposite of a final state here (a reversal after completion, a payment after a failure): for a person. */
+function reportContradiction(
+  deps: Pick<PaymentsDeps, 'logger' | 'metrics'>,
+  payout: { id: string; state: PayoutState; provider: string },
+  status: ProviderPayoutStatus,
+): void {
+  const { id, state, provider } = payout;
+  const kind =
+    state === 'completed' && status.status === 'failed'
+      ? 'payout_failed_after_completed'
+      : (state === 'failed' || state === 'rejected') && status.status === 'succeeded'
+        ? 'payout_paid_after_failed'
+        : undefined;
+  if (kind === undefined) return;
+  deps.metrics.reconcileDifferences.inc({ provider, kind });
+  deps.logger.error({ payoutId: id, provider, state, kind }, 'provider contradicts a final payout state');
 }
