@@ -9,21 +9,21 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import {
+  assertStartFailedOn,
+  type ConsulCall,
   createTestDatabase,
   createTestVhost,
-  assertStartFailedOn,
+  eventually,
+  type FakeConsul,
   startExpectingFailure,
   startFakeConsul,
-  unreachableDependencies,
   startTsProcess,
-  waitForStdout,
-  type ConsulCall,
-  type FakeConsul,
   type TestDatabase,
   type TestVhost,
+  unreachableDependencies,
+  waitForStdout,
 } from '@t50/kit/testing';
 import { Redis } from 'ioredis';
-import { eventually } from './testing/eventually';
 import { newSigningKeyPem } from './testing/harness';
 
 const serviceRoot = fileURLToPath(new URL('..', import.meta.url));

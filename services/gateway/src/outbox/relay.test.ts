@@ -8,9 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { exchanges } from '@t50/contracts';
 import { createLogger, createPostgresDatabase, createRabbitTransport, type Database, type Transport } from '@t50/kit';
-import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@t50/kit/testing';
+import { createTestDatabase, createTestVhost, eventually, type TestDatabase, type TestVhost } from '@t50/kit/testing';
 import { migrateGatewayDatabase } from '../service';
-import { eventually } from '../testing/eventually';
 import { createOutboxRelay, enqueue } from './relay';
 
 const logger = createLogger({ service: 'test-outbox', level: 'silent' });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { eventually } from '../testing/eventually';
+import { eventually } from '@t50/kit/testing';
 import { createRedisStore, type HotStore } from './hot-store';
 import { createMemoryHotStore } from './memory-store';
 

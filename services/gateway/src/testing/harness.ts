@@ -12,13 +12,12 @@ import { Redis } from 'ioredis';
 import { createAuthService, migrateAuthDatabase, type AuthService } from '@t50/auth';
 import { userAccountId, type AccountView, type LedgerEvent } from '@t50/contracts';
 import { createLogger, createPostgresDatabase, createRabbitTransport, type Database, type Transport } from '@t50/kit';
-import { createTestDatabase, type TestDatabase } from '@t50/kit/testing';
+import { createTestDatabase, eventually, type TestDatabase } from '@t50/kit/testing';
 import { startTestLedger, testApiKey, type TestLedger } from '@t50/transactions/testing';
 import type { Tier } from '../access/tiers';
 import { parseSigningKey, type GatewayServiceConfig } from '../config';
 import { createGatewayService, migrateGatewayDatabase, type GatewayService } from '../service';
 import { createRedisStore } from '../store/hot-store';
-import { eventually } from './eventually';
 
 export const goodPassword = 'correct horse battery staple';
 

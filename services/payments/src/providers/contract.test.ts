@@ -11,7 +11,7 @@ import type { ProviderHarness } from '../testing/provider-harness';
 import { startSandboxHarness } from '../testing/sandbox-harness';
 import { startPayPalHarness } from '../testing/paypal-harness';
 import { startStripeHarness } from '../testing/stripe-harness';
-import { eventually } from '../testing/wait';
+import { eventually } from '@t50/kit/testing';
 import {
   ProviderRefusedError,
   ProviderUnavailableError,

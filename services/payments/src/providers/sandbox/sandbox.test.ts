@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startSandboxHarness, type SandboxHarness } from '../../testing/sandbox-harness';
-import { eventually } from '../../testing/wait';
+import { eventually } from '@t50/kit/testing';
 import type { CreateDepositInput, ProviderEvent } from '../port';
 import { parseSandboxWebhook } from './events';
 
