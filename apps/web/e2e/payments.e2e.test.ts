@@ -6,9 +6,8 @@
  * (the balance goes down), the payments list, and what a user below tier Full
  * is told. axe-core runs on every page (capture), at 1280 px and 390 px.
  *
- * Skipped while embedded mode does not run the payments service (it is not in
- * apps/embedded/src/services.ts yet): the test then says so and runs as soon
- * as it is wired in.
+ * It needs the payments service in embedded mode (apps/embedded/src/services.ts);
+ * without it the suite is skipped and says why.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -22,8 +21,7 @@ type Platform = Awaited<ReturnType<typeof startPlatform>>;
 const paymentsEmbedded = embeddedServices.some((service) => service.name === 'payments');
 const skip = paymentsEmbedded
   ? false
-  : 'embedded mode does not run the payments service yet (apps/embedded/src/services.ts has no payments entry); ' +
-    'this test runs once it does';
+  : 'embedded mode does not run the payments service (apps/embedded/src/services.ts has no payments entry)';
 
 /** "1,234.56 USD" -> 123456n: the shown balance in cents, with bigint (never a float). */
 async function usdCents(page: Page): Promise<bigint> {
