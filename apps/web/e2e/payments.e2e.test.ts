@@ -5,23 +5,15 @@
  * goes up), a declined card (the reason is shown, nothing moves), a payout
  * (the balance goes down), the payments list, and what a user below tier Full
  * is told. axe-core runs on every page (capture), at 1280 px and 390 px.
- *
- * It needs the payments service in embedded mode (apps/embedded/src/services.ts);
- * without it the suite is skipped and says why.
+
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { embeddedServices } from '@t50/embedded';
 import { launchBrowser, startPlatform } from './harness';
 import { assertAccessible, balanceOf, capture, logIn, newUserPage, register } from './support';
 
 type Platform = Awaited<ReturnType<typeof startPlatform>>;
-
-const paymentsEmbedded = embeddedServices.some((service) => service.name === 'payments');
-const skip = paymentsEmbedded
-  ? false
-  : 'embedded mode does not run the payments service (apps/embedded/src/services.ts has no payments entry)';
 
 /** "1,234.56 USD" -> 123456n: the shown balance in cents, with bigint (never a float). */
 async function usdCents(page: Page): Promise<bigint> {
@@ -61,7 +53,7 @@ async function payOnSandbox(page: Page, card: string): Promise<void> {
   await page.getByRole('button', { name: /^Pay / }).click();
 }
 
-describe('payments in the browser', { skip }, () => {
+describe('payments in the browser', () => {
   let platform: Platform;
   let browser: Browser;
 
