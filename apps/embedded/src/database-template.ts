@@ -38,16 +38,31 @@ function pgliteVersion(): string {
   return 'unknown';
 }
 
+const templateName = (): string => `pglite-${pgliteVersion()}-empty`;
+
+/** <repository>/node_modules/.cache/transactions50/<template>, next to the installed PGlite. */
+function installTemplateFolder(): string | undefined {
+  const require = createRequire(import.meta.url);
+  const modules = require.resolve('@electric-sql/pglite').split(/[\\/]node_modules[\\/]/)[0];
+  return modules === undefined ? undefined : join(modules, 'node_modules', '.cache', 'transactions50', templateName());
+}
+
 /** The folders a template may live in, the preferred first. */
 function templateCandidates(dataDir: string): string[] {
-  const require = createRequire(import.meta.url);
-  const name = `pglite-${pgliteVersion()}-empty`;
-  const candidates: string[] = [];
-  // <repository>/node_modules/.cache/transactions50/, next to the installed PGlite.
-  const modules = require.resolve('@electric-sql/pglite').split(/[\\/]node_modules[\\/]/)[0];
-  if (modules !== undefined) candidates.push(join(modules, 'node_modules', '.cache', 'transactions50', name));
-  candidates.push(join(dataDir, '.cache', name));
-  return candidates;
+  const install = installTemplateFolder();
+  return [...(install === undefined ? [] : [install]), join(dataDir, '.cache', templateName())];
+}
+
+/**
+ * Makes the template beside the installed packages, unless it is there: run by
+ * `npm ci` (scripts/prepare-embedded.mjs), so the first `npm start` of a fresh
+ * clone copies a cluster instead of running initdb. Returns where it is.
+ */
+export async function prepareInstallTemplate(): Promise<string> {
+  const target = installTemplateFolder();
+  if (target === undefined) throw new Error('@electric-sql/pglite is not installed under a node_modules folder');
+  if (!hasDatabase(target)) await makeTemplate(target);
+  return target;
 }
 
 /** Makes the template in `target` (a fresh folder beside it, renamed when complete, so a reader never sees half). */
