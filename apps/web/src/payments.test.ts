@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isCheckoutUrl, isFinalDeposit, isFinalPayout, newIdempotencyKey, reasonText, toneOf } from './payments';
+import { newIdempotencyKey } from './ids';
+import { isCheckoutUrl, isFinalDeposit, isFinalPayout, reasonText, toneOf } from './payments';
 
 /** The gateway's rule for the header (IdempotencyKey in packages/contracts/src/payments.ts). */
 const keyPattern = /^[A-Za-z0-9:._-]{8,128}$/;

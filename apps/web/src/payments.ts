@@ -66,16 +66,6 @@ export function toneOf(state: DepositState | PayoutState): 'good' | 'bad' | 'pen
   return 'pending';
 }
 
-/** A fresh Idempotency-Key: a random UUID (36 characters of the allowed 8 to 128). */
-export function newIdempotencyKey(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 /** A reason as the end of a sentence: ": the card was declined." (nothing when there is none). */
 export function reasonText(reason: string | undefined): string {
   if (reason === undefined || reason.trim() === '') return '.';

@@ -1,19 +1,18 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { FiatAmountFields } from '../components/fiat-amount';
+import { newIdempotencyKey } from '../ids';
 import { api } from '../api/client';
 import { describe, must, shownOf, type Shown } from '../api/problem';
-import { Card, Field, Loading, Notice, ProblemAlert, Select, Summary } from '../components/ui';
+import { Card, Loading, Notice, ProblemAlert, Select, Summary } from '../components/ui';
 import { tierName } from '../components/tiers';
 import { displayAmount, parseAmount } from '../money';
 import {
   depositStateName,
-  fiatAssets,
   isCheckoutUrl,
-  isFiatAsset,
   isFinalDeposit,
   isProvider,
-  newIdempotencyKey,
   providerName,
   providers,
   reasonText,
@@ -137,36 +136,17 @@ export function DepositPage() {
                 </option>
               ))}
             </Select>
-            <div className="grid-2">
-              <Select
-                label="Currency"
-                name="asset"
-                value={values.asset}
-                onChange={(event) => {
-                  const asset = event.currentTarget.value;
-                  if (isFiatAsset(asset)) setValues({ ...values, asset });
-                }}
-              >
-                {fiatAssets.map((asset) => (
-                  <option key={asset} value={asset}>
-                    {asset}
-                  </option>
-                ))}
-              </Select>
-              <Field
-                label="Amount"
-                name="amount"
-                inputMode="decimal"
-                autoComplete="off"
-                value={values.amount}
-                onChange={(event) => {
-                  setValues({ ...values, amount: event.currentTarget.value });
-                  setError(undefined);
-                }}
-                hint="For example 25.00"
-                error={error}
-              />
-            </div>
+            <FiatAmountFields
+              asset={values.asset}
+              amount={values.amount}
+              onAsset={(asset) => setValues({ ...values, asset })}
+              onAmount={(amount) => {
+                setValues({ ...values, amount });
+                setError(undefined);
+              }}
+              hint="For example 25.00"
+              error={error}
+            />
             <button className="button" type="submit" disabled={busy} aria-busy={busy}>
               {busy ? 'Opening the checkout…' : 'Continue to payment'}
             </button>

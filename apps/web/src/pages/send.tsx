@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
 import { api, type Paths } from '../api/client';
+import { newIdempotencyKey } from '../ids';
 import { describe, type Shown } from '../api/problem';
 import { Card, Field, Loading, Notice, ProblemAlert, Select, Summary } from '../components/ui';
 import { canSend, tierName } from '../components/tiers';
@@ -17,15 +18,6 @@ interface Draft {
   readonly minor: string;
   /** One id per reviewed form: a double click or a retry reuses it, so the money moves once. */
   readonly sendId: string;
-}
-
-function newId(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function whyNot(tier: 'browsing' | 'basic' | 'full', asset: Asset): string {
@@ -62,7 +54,7 @@ export function SendPage() {
     setErrors(found);
     setProblem(undefined);
     if (Object.keys(found).length > 0 || !parsed.ok) return;
-    setDraft({ toEmail, asset, amountText: values.amount.trim(), minor: parsed.minor, sendId: newId() });
+    setDraft({ toEmail, asset, amountText: values.amount.trim(), minor: parsed.minor, sendId: newIdempotencyKey() });
   }
 
   async function confirm() {

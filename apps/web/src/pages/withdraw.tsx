@@ -1,17 +1,16 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { FiatAmountFields } from '../components/fiat-amount';
+import { newIdempotencyKey } from '../ids';
 import { api } from '../api/client';
 import { describe, must, type Shown } from '../api/problem';
 import { Card, Field, Loading, Notice, ProblemAlert, Select, Summary } from '../components/ui';
 import { displayAmount, parseAmount } from '../money';
 import {
   destinationHint,
-  fiatAssets,
-  isFiatAsset,
   isFinalPayout,
   isProvider,
-  newIdempotencyKey,
   payoutStateName,
   providerName,
   providers,
@@ -143,33 +142,14 @@ export function WithdrawPage() {
                 hint={destinationHint[values.provider]}
                 error={errors.destination}
               />
-              <div className="grid-2">
-                <Select
-                  label="Currency"
-                  name="asset"
-                  value={values.asset}
-                  onChange={(event) => {
-                    const asset = event.currentTarget.value;
-                    if (isFiatAsset(asset)) setValues({ ...values, asset });
-                  }}
-                >
-                  {fiatAssets.map((asset) => (
-                    <option key={asset} value={asset}>
-                      {asset}
-                    </option>
-                  ))}
-                </Select>
-                <Field
-                  label="Amount"
-                  name="amount"
-                  inputMode="decimal"
-                  autoComplete="off"
-                  value={values.amount}
-                  onChange={(event) => setValues({ ...values, amount: event.currentTarget.value })}
-                  hint={available === undefined ? undefined : `Available: ${displayAmount(available, values.asset)}`}
-                  error={errors.amount}
-                />
-              </div>
+              <FiatAmountFields
+                asset={values.asset}
+                amount={values.amount}
+                onAsset={(asset) => setValues({ ...values, asset })}
+                onAmount={(amount) => setValues({ ...values, amount })}
+                hint={available === undefined ? undefined : `Available: ${displayAmount(available, values.asset)}`}
+                error={errors.amount}
+              />
               <button className="button" type="submit">
                 Review
               </button>
