@@ -3,15 +3,28 @@
  * or `ledger.transfer.rejected` (refused, e.g. insufficient_funds) for the
  * transfer `payout:<payoutId>`. Each event is applied once (the kit's inbox);
  * events of other transfers are acknowledged and ignored.
+ *
+ * `ledger.transfer.voided` with reason `expired` for a payout's hold means the
+ * ledger gave the money back (after a week, services/transactions' hold
+ * expiry) while the payout was still not final here: nothing is changed (the
+ * provider may still pay it), but it is reported like a reconcile difference
+ * (`payments_reconcile_differences_total{kind="hold_expired"}` and a warning
+ * with the payout id) for an operator to settle.
  */
-import { exchanges, validatorFor, type TransferPendingEvent, type TransferRejectedEvent } from '@t50/contracts';
+import {
+  exchanges,
+  validatorFor,
+  type TransferPendingEvent,
+  type TransferRejectedEvent,
+  type TransferVoidedEvent,
+} from '@t50/contracts';
 import { DeadLetterError, handleOnce, type Delivery, type Subscription, type Transport } from '@t50/kit';
 import type { Static } from '@sinclair/typebox';
 import type { PaymentsDeps } from '../deps';
 import { movePayout } from '../payouts/transitions';
 
 export const ledgerEventsQueue = 'payments.ledger-events';
-const boundTypes = ['ledger.transfer.pending', 'ledger.transfer.rejected'] as const;
+const boundTypes = ['ledger.transfer.pending', 'ledger.transfer.rejected', 'ledger.transfer.voided'] as const;
 
 /** `payout:<payoutId>` (the hold's id, services/transactions/src/posting/rules.ts); not its `:completed` / `:failed` follow-ups. */
 export function payoutIdOfHold(transferId: string | undefined): string | undefined {
@@ -19,7 +32,8 @@ export function payoutIdOfHold(transferId: string | undefined): string | undefin
   return match?.[1];
 }
 
-type LedgerPayoutEvent = Static<typeof TransferPendingEvent> | Static<typeof TransferRejectedEvent>;
+type LedgerPayoutEvent =
+  Static<typeof TransferPendingEvent> | Static<typeof TransferRejectedEvent> | Static<typeof TransferVoidedEvent>;
 
 function parse(delivery: Delivery): LedgerPayoutEvent {
   let value: unknown;
@@ -37,7 +51,26 @@ function parse(delivery: Delivery): LedgerPayoutEvent {
   return value as LedgerPayoutEvent;
 }
 
+/** A payout whose hold the ledger expired while it was not final here: reported, never changed. */
+async function reportExpiredHold(deps: PaymentsDeps, event: Static<typeof TransferVoidedEvent>): Promise<void> {
+  const payoutId = payoutIdOfHold(event.data.transfer.pendingId);
+  if (payoutId === undefined || event.data.reason !== 'expired') return;
+  await handleOnce(deps.db, event.id, async (tx) => {
+    const [row] = await tx.query<{ provider: string; state: string }>(
+      'select provider, state from payouts where id = $1',
+      [payoutId],
+    );
+    if (row === undefined || ['completed', 'failed', 'rejected'].includes(row.state)) return;
+    deps.metrics.reconcileDifferences.inc({ provider: row.provider, kind: 'hold_expired' });
+    deps.logger.warn(
+      { payoutId, state: row.state },
+      'the ledger expired the hold of a payout that is not final: settle it with the provider',
+    );
+  });
+}
+
 export async function applyLedgerEvent(deps: PaymentsDeps, event: LedgerPayoutEvent): Promise<void> {
+  if (event.type === 'ledger.transfer.voided') return reportExpiredHold(deps, event);
   const payoutId = payoutIdOfHold(
     event.type === 'ledger.transfer.pending' ? event.data.transfer.transferId : event.data.transferId,
   );

@@ -172,6 +172,54 @@ describe('a payout', () => {
     assert.equal(view.available, '3000');
   });
 
+  it('a hold the ledger expires while the payout is not final: reported, the payout left as it is', async () => {
+    const userId = await fundedUser('2000');
+    const faults = async (down: boolean) => {
+      const response = await fetch(`${harness.publicUrl}/sandbox/test-control/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ down }),
+      });
+      assert.equal(response.status, 200, await response.text());
+    };
+    await faults(true);
+    try {
+      const payout = await harness.createPayout({ userId, amount: '800' });
+      const pending = await ledger().events.waitFor(ledgerEventFor('ledger.transfer.pending', `payout:${payout.id}`));
+      await payoutState(userId, payout.id, 'held');
+      // What the ledger publishes when a week has passed (its hold sweeper): the hold voided as expired.
+      const hold = pending.type === 'ledger.transfer.pending' ? pending.data.transfer : undefined;
+      assert.ok(hold !== undefined);
+      await harness.transport.publish({
+        exchange: 't50.events',
+        routingKey: 'ledger.transfer.voided',
+        messageId: `expired-${payout.id}`,
+        body: {
+          id: `expired-${payout.id}`,
+          type: 'ledger.transfer.voided',
+          version: 1,
+          data: {
+            ...pending.data,
+            transfer: {
+              ...hold,
+              transferId: `expire:payout:${payout.id}`,
+              pendingId: `payout:${payout.id}`,
+              state: 'voided',
+            },
+            reason: 'expired',
+          },
+        },
+      });
+      const line = /^payments_reconcile_differences_total\{provider="sandbox",kind="hold_expired"\} 1$/m;
+      await eventually(async () =>
+        line.test(await (await fetch(`${harness.publicUrl}/metrics`)).text()) ? true : undefined,
+      );
+      assert.equal((await payoutState(userId, payout.id, 'held')).state, 'held');
+    } finally {
+      await faults(false);
+    }
+  });
+
   it('without the funds: rejected with insufficient_funds, the provider never called', async () => {
     const userId = await fundedUser('500');
     const payout = await harness.createPayout({ userId, amount: '900' });
