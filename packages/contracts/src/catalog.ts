@@ -81,7 +81,7 @@ const eventProducers: Record<string, readonly CatalogParty[]> = {
 };
 
 /** The ledger events the payments service consumes (queue payments.ledger-events). */
-const payoutHoldEvents = new Set(['ledger.transfer.pending', 'ledger.transfer.rejected']);
+const payoutHoldEvents = new Set(['ledger.transfer.pending', 'ledger.transfer.rejected', 'ledger.transfer.voided']);
 
 const producersOfEvent = (type: string): readonly CatalogParty[] =>
   eventProducers[type] ?? [planned(type.split('.')[0] ?? 'unknown')];
