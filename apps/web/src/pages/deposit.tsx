@@ -2,19 +2,18 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { FiatAmountFields } from '../components/fiat-amount';
+import { ProviderSelect } from '../components/provider-select';
 import { newIdempotencyKey } from '../ids';
 import { api } from '../api/client';
 import { describe, must, shownOf, type Shown } from '../api/problem';
-import { Card, Loading, Notice, ProblemAlert, Select, Summary } from '../components/ui';
+import { Card, Loading, Notice, ProblemAlert, Summary } from '../components/ui';
 import { tierName } from '../components/tiers';
 import { displayAmount, parseAmount } from '../money';
 import {
   depositStateName,
   isCheckoutUrl,
   isFinalDeposit,
-  isProvider,
   providerName,
-  providers,
   reasonText,
   toneOf,
   type DepositView,
@@ -121,21 +120,11 @@ export function DepositPage() {
         <Card>
           <form className="stack" onSubmit={submit} noValidate aria-label="Add money">
             <ProblemAlert shown={problem} />
-            <Select
+            <ProviderSelect
               label="Pay with"
-              name="provider"
               value={values.provider}
-              onChange={(event) => {
-                const provider = event.currentTarget.value;
-                if (isProvider(provider)) setValues({ ...values, provider });
-              }}
-            >
-              {providers.map((provider) => (
-                <option key={provider} value={provider}>
-                  {providerName[provider]}
-                </option>
-              ))}
-            </Select>
+              onChange={(provider) => setValues({ ...values, provider })}
+            />
             <FiatAmountFields
               asset={values.asset}
               amount={values.amount}

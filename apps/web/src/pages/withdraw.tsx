@@ -2,18 +2,17 @@ import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { FiatAmountFields } from '../components/fiat-amount';
+import { ProviderSelect } from '../components/provider-select';
 import { newIdempotencyKey } from '../ids';
 import { api } from '../api/client';
 import { describe, must, type Shown } from '../api/problem';
-import { Card, Field, Loading, Notice, ProblemAlert, Select, Summary } from '../components/ui';
+import { Card, Field, Loading, Notice, ProblemAlert, Summary } from '../components/ui';
 import { displayAmount, parseAmount } from '../money';
 import {
   destinationHint,
   isFinalPayout,
-  isProvider,
   payoutStateName,
   providerName,
-  providers,
   reasonText,
   toneOf,
   type FiatAsset,
@@ -118,21 +117,11 @@ export function WithdrawPage() {
           <Card>
             <form className="stack" onSubmit={review} noValidate aria-label="Withdraw">
               <ProblemAlert shown={problem} />
-              <Select
+              <ProviderSelect
                 label="Pay out with"
-                name="provider"
                 value={values.provider}
-                onChange={(event) => {
-                  const provider = event.currentTarget.value;
-                  if (isProvider(provider)) setValues({ ...values, provider });
-                }}
-              >
-                {providers.map((provider) => (
-                  <option key={provider} value={provider}>
-                    {providerName[provider]}
-                  </option>
-                ))}
-              </Select>
+                onChange={(provider) => setValues({ ...values, provider })}
+              />
               <Field
                 label="Destination"
                 name="destination"
