@@ -27,7 +27,10 @@ describe('generated docs', () => {
     const asyncApi = JSON.parse(generated.get('docs/asyncapi.json')!) as {
       components: { messages: Record<string, unknown> };
     };
-    assert.ok(Object.keys(asyncApi.components.messages).includes('ledger_transfer_create'));
+    assert.ok(
+      Object.keys(asyncApi.components.messages).includes('ledger_transfer_create'),
+      'the AsyncAPI document describes ledger_transfer_create',
+    );
     const ledgerApi = JSON.parse(generated.get('docs/openapi/transactions.json')!) as {
       paths: Record<string, unknown>;
     };
@@ -35,7 +38,10 @@ describe('generated docs', () => {
       assert.ok(path in ledgerApi.paths, `transactions documents ${path}`);
     }
     const authApi = JSON.parse(generated.get('docs/openapi/auth.json')!) as { paths: Record<string, unknown> };
-    assert.ok('/v1/credentials' in authApi.paths && '/v1/authenticate' in authApi.paths);
+    assert.ok(
+      '/v1/credentials' in authApi.paths && '/v1/authenticate' in authApi.paths,
+      'auth documents /v1/credentials and /v1/authenticate',
+    );
     assert.match(generated.get('docs/configuration.md')!, /`TRANSACTIONS_API_KEYS` +\| \*\*required\*\*/);
   });
 });

@@ -57,7 +57,7 @@ describe('infrastructure/docker-compose.yml', () => {
     const dockerfile = readFileSync(join(infrastructure, 'Dockerfile'), 'utf8');
     assert.match(dockerfile, /^FROM node:24-/m, 'the current LTS');
     assert.match(dockerfile, /npm ci/);
-    assert.ok(existsSync(join(infrastructure, 'Dockerfile.dockerignore')));
+    assert.ok(existsSync(join(infrastructure, 'Dockerfile.dockerignore')), 'the Dockerfile has its own dockerignore');
   });
 
   it('gives every container a healthcheck and depends only on services that exist', () => {
@@ -65,7 +65,10 @@ describe('infrastructure/docker-compose.yml', () => {
       assert.ok((service.healthcheck?.test.length ?? 0) > 0, `${name} has a healthcheck`);
       for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
         assert.ok(dependency in services, `${name} depends on ${dependency}, which is defined`);
-        assert.ok(['service_healthy', 'service_started'].includes(condition));
+        assert.ok(
+          ['service_healthy', 'service_started'].includes(condition),
+          `${name} waits for ${dependency} to be healthy or started, not ${condition}`,
+        );
       }
       for (const port of service.ports ?? [])
         assert.match(port, /^127\.0\.0\.1:/, `${name} publishes ${port} on localhost only`);

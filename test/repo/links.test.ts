@@ -126,8 +126,11 @@ describe('links and references in the repository', () => {
       ),
       ['docs/a.md#x', '../out.md'],
     );
-    assert.ok(anchorsOf('## Why not 10,000 transfers/s here').has('why-not-10000-transferss-here'));
-    assert.ok(anchorsOf('# A\n# A').has('a-1'));
+    assert.ok(
+      anchorsOf('## Why not 10,000 transfers/s here').has('why-not-10000-transferss-here'),
+      'a heading anchor drops punctuation as GitHub does',
+    );
+    assert.ok(anchorsOf('# A\n# A').has('a-1'), 'a repeated heading gets the -1 anchor');
     assert.equal(problemWith('README.md', 'https://example.com'), undefined);
     assert.equal(problemWith('README.md', 'docs/ledger.md'), undefined);
     assert.match(problemWith('docs/x.md', '../../outside.md') ?? '', /outside the repository/);

@@ -195,7 +195,8 @@ describe('demo users in embedded mode', () => {
     const { url, banner } = started;
     const again = JSON.parse(readFileSync(join(dataDir, 'secrets', 'demo-users.json'), 'utf8')) as DemoUser[];
     assert.deepEqual(again, first);
-    for (const user of again) assert.ok(banner.includes(user.password));
+    for (const user of again)
+      assert.ok(banner.includes(user.password), `the banner shows the password of ${user.email}`);
     assert.match(banner, /KYC level 2 waits for an operator/);
 
     const [alice, bob, operator] = again as [DemoUser, DemoUser, DemoUser];
@@ -229,7 +230,8 @@ describe('demo users in embedded mode', () => {
     const started = await start(dataDir);
     running.push(started);
     assert.match(started.banner, /no demo users: demo users exist but .*demo-users\.json is missing or damaged/);
-    for (const user of first) assert.ok(!started.banner.includes(user.password));
+    for (const user of first)
+      assert.ok(!started.banner.includes(user.password), `the banner shows no password (${user.email})`);
     assert.equal((await fetch(`${started.url}/health/ready`)).status, 200, 'the platform runs anyway');
     await stop(started);
   });

@@ -64,9 +64,15 @@ void describe('embedded mode: one database, a schema per service', () => {
       );
     const authVersions = await versions(auth);
     const gatewayVersions = await versions(gateway);
-    assert.ok(authVersions.length > 0 && gatewayVersions.length > 0);
-    assert.ok(authVersions.every((version) => /_(credentials|api_keys|auth_failure_windows)\.sql$/.test(version)));
-    assert.ok(gatewayVersions.includes('20261125120000_profiles.sql'));
+    assert.ok(authVersions.length > 0 && gatewayVersions.length > 0, 'auth and gateway each recorded migrations');
+    assert.ok(
+      authVersions.every((version) => /_(credentials|api_keys|auth_failure_windows)\.sql$/.test(version)),
+      `auth records only its own migrations: ${authVersions.join(', ')}`,
+    );
+    assert.ok(
+      gatewayVersions.includes('20261125120000_profiles.sql'),
+      `gateway records its profiles migration: ${gatewayVersions.join(', ')}`,
+    );
     assert.equal(
       gatewayVersions.some((version) => authVersions.includes(version)),
       false,

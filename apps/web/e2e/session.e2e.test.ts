@@ -25,7 +25,7 @@ describe('web app session refresh in Chromium', () => {
 
   test('the access token is refreshed through the cookie before it expires, and used from then on', async () => {
     const alice = platform.demoUsers.find((user) => user.email === 'alice@example.com');
-    assert.ok(alice !== undefined);
+    assert.ok(alice !== undefined, 'alice is one of the demo users');
     const { context, page } = await newUserPage(browser, platform.url);
     try {
       const login = page.waitForResponse((response) => response.url().endsWith('/v1/auth/login'));

@@ -76,7 +76,10 @@ test('PostgreSQL (postgres.js) errors are logged without parameters or row value
   try {
     const errors = await failingStatements(db);
     // The data really is on the errors (so the test can fail): the detail quotes it.
-    assert.ok(errors.some((error) => JSON.stringify((error as { detail?: string }).detail).includes('Zebulon')));
+    assert.ok(
+      errors.some((error) => JSON.stringify((error as { detail?: string }).detail).includes('Zebulon')),
+      'a PostgreSQL error detail quotes the row value',
+    );
     const { logger, text } = capture();
     for (const error of errors) logger.error({ err: error }, 'unexpected error');
     assertClean(text(), errors);
@@ -91,7 +94,10 @@ test('PGlite errors are logged without their query, params or row values', async
   const db = await createPgliteDatabase({});
   try {
     const errors = await failingStatements(db);
-    assert.ok(errors.some((error) => JSON.stringify((error as { params?: unknown }).params).includes('Zebulon')));
+    assert.ok(
+      errors.some((error) => JSON.stringify((error as { params?: unknown }).params).includes('Zebulon')),
+      'a PGlite error carries the query params',
+    );
     const { logger, text } = capture();
     for (const error of errors) logger.error({ err: error }, 'unexpected error');
     assertClean(text(), errors);

@@ -98,7 +98,7 @@ void describe('one trace across HTTP, RabbitMQ and PostgreSQL', () => {
     const traceId = randomBytes(16).toString('hex');
     const parentSpanId = randomBytes(8).toString('hex');
     const address = app.server.address();
-    assert.ok(address !== null && typeof address === 'object');
+    assert.ok(address !== null && typeof address === 'object', 'the app listens on a TCP address');
     const response = await fetch(`http://127.0.0.1:${address.port}/notes`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${parentSpanId}-01` },

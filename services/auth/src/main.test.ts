@@ -168,7 +168,7 @@ void describe('config', () => {
     assert.throws(
       () => databaseUrlOf(loadAuthConfig({})),
       (error: unknown) => {
-        assert.ok(error instanceof ConfigError);
+        assert.ok(error instanceof ConfigError, `a ConfigError, not: ${String(error)}`);
         assert.match(error.message, /AUTH_DATABASE_URL or DATABASE_URL is required/);
         return true;
       },
@@ -186,14 +186,14 @@ void describe('config', () => {
           DATABASE_URL: 'secret-not-a-url',
         }),
       (error: unknown) => {
-        assert.ok(error instanceof ConfigError);
+        assert.ok(error instanceof ConfigError, `a ConfigError, not: ${String(error)}`);
         for (const key of ['ARGON2_MEMORY_KIB', 'ARGON2_ITERATIONS', 'ARGON2_PARALLELISM', 'PORT', 'DATABASE_URL']) {
           assert.ok(
             error.problems.some((problem) => problem.startsWith(key)),
             key,
           );
         }
-        assert.ok(!error.message.includes('secret-not-a-url'));
+        assert.ok(!error.message.includes('secret-not-a-url'), 'the message does not show the DATABASE_URL value');
         return true;
       },
     );

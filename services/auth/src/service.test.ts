@@ -78,7 +78,7 @@ void describe('logs', () => {
     ]) {
       assert.ok(text.includes(message), `expected a "${message}" line`);
     }
-    assert.ok(text.includes(userId));
+    assert.ok(text.includes(userId), 'the log names the user id');
     // ...and hold no secret in any form.
     for (const secret of [
       ...passwords,
@@ -129,7 +129,7 @@ void describe('OpenAPI', () => {
       if (method !== 'delete') {
         const schema = operation.requestBody?.content['application/json']?.schema;
         assert.equal(schema?.additionalProperties, false, `${path} body is closed`);
-        assert.ok((schema?.required ?? []).length >= 2);
+        assert.ok((schema?.required ?? []).length >= 2, `${path} body requires at least two fields`);
       }
     }
     const page = await harness.call('GET', '/docs', { apiKey: null });

@@ -43,7 +43,7 @@ test('the signing key may be a PEM with \\n escapes or a private JWK; other keys
   assert.throws(
     () => loadGatewayConfig({ ...required, JWT_PRIVATE_KEY: rsa }),
     (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
+      assert.ok(error instanceof ConfigError, `a ConfigError, not: ${String(error)}`);
       assert.match(error.message, /JWT_PRIVATE_KEY is invalid: expected an Ed25519 key/);
       assert.equal(error.message.includes('PRIVATE KEY-----'), false);
       return true;
@@ -66,7 +66,10 @@ test('short API keys are refused; every key is documented and secrets are flagge
   ]) {
     assert.equal((gatewayConfigSpec as Record<string, { secret?: boolean }>)[name]?.secret, true, name);
   }
-  assert.ok(describeConfig(gatewayConfigSpec).some((line) => line.startsWith('JWT_PRIVATE_KEY (required)')));
+  assert.ok(
+    describeConfig(gatewayConfigSpec).some((line) => line.startsWith('JWT_PRIVATE_KEY (required)')),
+    'the description marks JWT_PRIVATE_KEY as required',
+  );
 });
 
 test('API keys are checked by format at start: a key captured with npm’s banner stops the start, value never shown', () => {
@@ -82,7 +85,7 @@ test('API keys are checked by format at start: a key captured with npm’s banne
     assert.throws(
       () => loadGatewayConfig({ ...required, [name]: value }),
       (error: unknown) => {
-        assert.ok(error instanceof ConfigError);
+        assert.ok(error instanceof ConfigError, `a ConfigError, not: ${String(error)}`);
         assert.match(error.message, new RegExp(`${name} is invalid: expected`));
         assert.equal(error.message.includes(authKey.slice(13)), false, 'no part of the key is shown');
         assert.equal(error.message.includes('b'.repeat(40)), false);

@@ -88,6 +88,7 @@ describe('main (the standalone composition root)', () => {
         assert.equal(await started.exitCode(30_000), 0, started.output());
         assert.ok(
           consul.calls.some((call) => call.url === `/v1/agent/service/deregister/${encodeURIComponent(registered.ID)}`),
+          `the gateway deregistered ${registered.ID} from Consul`,
         );
         const keyBody = pem.split('\n')[1] ?? 'unreachable';
         assert.equal(started.output().includes(keyBody), false, 'the signing key is never logged');

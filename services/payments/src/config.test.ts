@@ -11,7 +11,7 @@ function problemsOf(environment: Record<string, string>): string[] {
   try {
     loadPaymentsConfig(environment);
   } catch (error) {
-    assert.ok(error instanceof ConfigError);
+    assert.ok(error instanceof ConfigError, `a ConfigError, not: ${String(error)}`);
     return [...error.problems];
   }
   return [];

@@ -16,7 +16,7 @@ test('TRANSACTIONS_API_KEYS: well-formed keys load; a key with spaces, quotes or
     assert.throws(
       () => loadTransactionsConfig({ TRANSACTIONS_API_KEYS: bad }),
       (error: unknown) => {
-        assert.ok(error instanceof ConfigError);
+        assert.ok(error instanceof ConfigError, `a ConfigError, not: ${String(error)}`);
         assert.match(error.message, /TRANSACTIONS_API_KEYS is invalid: expected/);
         assert.equal(error.message.includes(one), false, 'the value is never shown');
         assert.equal(error.message.includes(two), false);

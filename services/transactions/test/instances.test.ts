@@ -213,9 +213,10 @@ describe('two instances, commands through the partition queues', () => {
     await until(
       async () =>
         (
-          await active.db.query<{ due: boolean }>('select expires_at <= now() as due from holds where transfer_id = $1', [
-            soon,
-          ])
+          await active.db.query<{ due: boolean }>(
+            'select expires_at <= now() as due from holds where transfer_id = $1',
+            [soon],
+          )
         )[0]?.due === true,
       { what: `hold ${soon} due` },
     );
@@ -224,7 +225,7 @@ describe('two instances, commands through the partition queues', () => {
     const voided = await active.events.waitFor(
       (e) => e.type === 'ledger.transfer.voided' && e.data.transfer.transferId === `expire:${soon}`,
     );
-    assert.ok(voided.type === 'ledger.transfer.voided');
+    assert.ok(voided.type === 'ledger.transfer.voided', 'the ledger voided the expired hold');
     assert.equal(voided.data.reason, 'expired');
     assert.equal(await appliedBy(standby), standbyBefore, 'the standby wrote nothing itself');
     assert.equal((await balance(userAccountId(user, 'USD'))).available, '700');

@@ -84,7 +84,7 @@ describe('ledger partitions', () => {
       const paymentId = uid('pi_');
       await ledger.send(deposit(user, '1500', paymentId));
       const posted = await ledger.events.waitFor(seen('ledger.transfer.posted', `deposit:stripe:${paymentId}`));
-      assert.ok('transfer' in posted.data);
+      assert.ok('transfer' in posted.data, 'the posted event carries the transfer');
       assert.deepEqual(posted.data.transfer.legs, [
         {
           debitAccountId: partitionedSystemAccountId('stripe_clearing', 'USD', partition),
@@ -119,7 +119,7 @@ describe('ledger partitions', () => {
     );
     const first = await ledger.events.waitFor(seen('ledger.transfer.posted', `send:${sendId}`));
     const second = await ledger.events.waitFor(seen('ledger.transfer.posted', `send:${sendId}:transit`));
-    assert.ok('transfer' in first.data && 'transfer' in second.data);
+    assert.ok('transfer' in first.data && 'transfer' in second.data, 'both legs of the send carry their transfer');
     assert.deepEqual(first.data.transfer.legs, [
       { debitAccountId: USD(alice), creditAccountId: transitAccountId('USD', 1), asset: 'USD', amount: '1200' },
     ]);
@@ -158,10 +158,10 @@ describe('ledger partitions', () => {
     );
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     const refusal = await ledger.events.waitFor(rejected(`${transferId}:transit`));
-    assert.ok(refusal.type === 'ledger.transfer.rejected');
+    assert.ok(refusal.type === 'ledger.transfer.rejected', 'the ledger rejected the transfer');
     assert.equal(refusal.data.code, 'account_not_found');
     const refund = await ledger.events.waitFor(seen('ledger.transfer.posted', `${transferId}:refund`));
-    assert.ok('transfer' in refund.data);
+    assert.ok('transfer' in refund.data, 'the refund carries its transfer');
     assert.deepEqual(refund.data.transfer.legs, [
       { debitAccountId: transitAccountId('USD', 0), creditAccountId: USD(alice), asset: 'USD', amount: '400' },
     ]);
@@ -231,7 +231,7 @@ describe('ledger partitions', () => {
       { routingKey: 'gateway.trade.executed.p2' },
     );
     const refusal = await ledger.events.waitFor(rejected(`trade:${quoteId}`));
-    assert.ok(refusal.type === 'ledger.transfer.rejected');
+    assert.ok(refusal.type === 'ledger.transfer.rejected', 'the ledger rejected the transfer');
     assert.equal(refusal.data.code, 'wrong_partition');
     assert.equal(await balance(USD(alice)), '2000');
     assert.equal(await balance(USD(bob)), '2000');
@@ -327,7 +327,7 @@ describe('ledger partitions', () => {
       { what: `the expiry of ${holdId}` },
     );
     const voided = await ledger.events.waitFor(seen('ledger.transfer.voided', `expire:${holdId}`));
-    assert.ok(voided.type === 'ledger.transfer.voided');
+    assert.ok(voided.type === 'ledger.transfer.voided', 'the ledger voided the expired hold');
     assert.equal(voided.data.reason, 'expired');
     const view = (await request('GET', `/v1/accounts/${USD(user)}`)).body;
     assert.equal(view.available, '800');

@@ -34,7 +34,10 @@ describe('the postgres.js patch check', () => {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'postgres', version: '3.4.10' }));
     const problem = driverPatchProblem(dir) ?? '';
     assert.match(problem, /postgres\.js 3\.4\.10 is installed/);
-    assert.ok(problem.includes(`written for ${patchedDriverVersion}`));
+    assert.ok(
+      problem.includes(`written for ${patchedDriverVersion}`),
+      `the problem names the patched version:\n${problem}`,
+    );
   });
 
   test('a missing driver is named', () => {

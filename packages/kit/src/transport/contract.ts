@@ -150,7 +150,10 @@ export function runTransportContract(name: string, makeTransport: TransportFacto
             await transport.consume(queue, inbox.handler);
             await inbox.waitFor(3, 'the given-back messages');
             assert.deepEqual(messageIds(inbox.items), ['m0', 'm1', 'm2']);
-            assert.ok(inbox.items.every((delivery) => delivery.redelivered));
+            assert.ok(
+              inbox.items.every((delivery) => delivery.redelivered),
+              'every given-back message is marked redelivered',
+            );
           } finally {
             await closeAll();
           }
@@ -236,7 +239,10 @@ export function runTransportContract(name: string, makeTransport: TransportFacto
             inbox.items.map((delivery) => delivery.routingKey),
             ['ledger.transfer.posted', 'audit', 'audit.x.y.z', 'audit.end'],
           );
-          assert.ok(inbox.items.every((delivery) => delivery.exchange === exchange));
+          assert.ok(
+            inbox.items.every((delivery) => delivery.exchange === exchange),
+            `every message came through ${exchange}`,
+          );
         } finally {
           await closeAll();
         }
@@ -327,7 +333,10 @@ export function runTransportContract(name: string, makeTransport: TransportFacto
           await waitUntil(() => seen.length >= 1, 'the failing delivery');
           await sleep(quietMs);
           assert.deepEqual(seen, ['bad']);
-          assert.ok(logLines.some((line) => line.includes('dropped') && line.includes(queue)));
+          assert.ok(
+            logLines.some((line) => line.includes('dropped') && line.includes(queue)),
+            `the dropped message is logged for ${queue}:\n${logLines.join('\n')}`,
+          );
           await assert.rejects(transport.consume(deadLetterQueueName(queue), () => Promise.resolve()));
         } finally {
           await closeAll();
@@ -576,23 +585,24 @@ export function runTransportContract(name: string, makeTransport: TransportFacto
             await sleep(quietMs);
             await subscription.close();
             assert.deepEqual(
-              dead.map((letter) => [letter.messageId, letter.headers['x-t50-death-reason'], letter.headers['x-t50-attempt']]),
+              dead.map((letter) => [
+                letter.messageId,
+                letter.headers['x-t50-death-reason'],
+                letter.headers['x-t50-attempt'],
+              ]),
               [['m2', 'cannot be written', 3]],
               'only the failing delivery is dead-lettered, with its own reason',
             );
             // The neighbours were handled once and acked; only m2 came back, twice.
-            assert.deepEqual(
-              [...seen].sort(),
-              [
-                ['m0', 1],
-                ['m1', 1],
-                ['m2', 1],
-                ['m2', 2],
-                ['m2', 3],
-                ['m3', 1],
-                ['m4', 1],
-              ],
-            );
+            assert.deepEqual([...seen].sort(), [
+              ['m0', 1],
+              ['m1', 1],
+              ['m2', 1],
+              ['m2', 2],
+              ['m2', 3],
+              ['m3', 1],
+              ['m4', 1],
+            ]);
           } finally {
             await closeAll();
           }
@@ -696,6 +706,7 @@ export function runTransportContract(name: string, makeTransport: TransportFacto
             const { traceId } = publisherSpan.spanContext();
             assert.ok(
               seen.flatMap((batch) => batch.traceparents).every((value) => String(value).startsWith(`00-${traceId}-`)),
+              'every message of the batch carries the publisher trace',
             );
             assert.equal(seen[0]?.traceId, traceId);
           } finally {

@@ -58,8 +58,14 @@ void describe('RabbitMQ transport across a broker restart', () => {
           received.map((delivery) => delivery.messageId),
           ['before', 'after'],
         );
-        assert.ok(logLines.some((line) => line.includes('RabbitMQ connection lost')));
-        assert.ok(logLines.some((line) => line.includes('RabbitMQ reconnected')));
+        assert.ok(
+          logLines.some((line) => line.includes('RabbitMQ connection lost')),
+          `the lost connection is logged:\n${logLines.join('\n')}`,
+        );
+        assert.ok(
+          logLines.some((line) => line.includes('RabbitMQ reconnected')),
+          `the reconnection is logged:\n${logLines.join('\n')}`,
+        );
       } finally {
         await transport.close();
         await vhost.drop();

@@ -125,8 +125,18 @@ void describe('POST /v1/credentials with bad input', () => {
       code: 'invalid_email',
     })),
     // U+0000 is refused by the schema of every text field (PostgreSQL cannot store it).
-    { name: 'an email with U+0000', body: { email: 'x@example.com\u0000', password: goodPassword }, code: 'invalid_request', path: 'body/email' },
-    { name: 'a password with U+0000', body: { email: 'nul@example.com', password: `${goodPassword}\u0000` }, code: 'invalid_request', path: 'body/password' },
+    {
+      name: 'an email with U+0000',
+      body: { email: 'x@example.com\u0000', password: goodPassword },
+      code: 'invalid_request',
+      path: 'body/email',
+    },
+    {
+      name: 'a password with U+0000',
+      body: { email: 'nul@example.com', password: `${goodPassword}\u0000` },
+      code: 'invalid_request',
+      path: 'body/password',
+    },
   ];
 
   for (const testCase of cases) {
@@ -168,7 +178,7 @@ void describe('POST /v1/credentials with bad input', () => {
     const id = await createCredential(harness, 'bobby@example.com', password);
     const reply = await harness.call('POST', '/v1/authenticate', { body: { email: 'bobby@example.com', password } });
     assert.deepEqual(reply.body, { userId: id });
-    assert.ok((await harness.countRows('credentials')) >= 2);
+    assert.ok((await harness.countRows('credentials')) >= 2, 'the credentials table still holds its rows');
   });
 
   void it("accepts an apostrophe where an email may have one (o'brien)", async () => {

@@ -43,14 +43,17 @@ void describe('argon2id with the default parameters', () => {
     const first = await storedHash(await createCredential(harness, 'phc-1@example.com'));
     const second = await storedHash(await createCredential(harness, 'phc-2@example.com'));
     assert.ok(first.startsWith(currentPrefix), first.slice(0, 40));
-    assert.ok(second.startsWith(currentPrefix));
+    assert.ok(second.startsWith(currentPrefix), `the second hash is current argon2id: ${second.slice(0, 40)}`);
     assert.notEqual(first, second, 'same password, different salt');
   });
 
   void it('upgrades a hash made with older, lower parameters at the next successful login', async () => {
     const userId = await createCredential(harness, 'legacy@example.com');
     const legacy = await hash(goodPassword, { algorithm: 2, memoryCost: 4096, timeCost: 1, parallelism: 1 });
-    assert.ok(legacy.startsWith('$argon2id$v=19$m=4096,t=1,p=1$'));
+    assert.ok(
+      legacy.startsWith('$argon2id$v=19$m=4096,t=1,p=1$'),
+      `the legacy hash has the old parameters: ${legacy.slice(0, 40)}`,
+    );
     await harness.db.query('update credentials set password_hash = $2 where user_id = $1', [userId, legacy]);
 
     // A failed login leaves it alone.
@@ -72,10 +75,10 @@ void describe('argon2id with the default parameters', () => {
   void it('upgrades an argon2i hash to argon2id too', async () => {
     const userId = await createCredential(harness, 'argon2i@example.com');
     const legacy = await hash(goodPassword, { algorithm: 1, memoryCost: 19456, timeCost: 2, parallelism: 1 });
-    assert.ok(legacy.startsWith('$argon2i$'));
+    assert.ok(legacy.startsWith('$argon2i$'), `the legacy hash is argon2i: ${legacy.slice(0, 40)}`);
     await harness.db.query('update credentials set password_hash = $2 where user_id = $1', [userId, legacy]);
     assert.deepEqual((await login('argon2i@example.com', goodPassword)).body, { userId });
-    assert.ok((await storedHash(userId)).startsWith(currentPrefix));
+    assert.ok((await storedHash(userId)).startsWith(currentPrefix), 'the login upgraded the hash to current argon2id');
   });
 
   void it('spends about as long on an unknown email as on a wrong password (it verifies a dummy hash)', async () => {

@@ -48,7 +48,7 @@ void describe('POST /v1/credentials', () => {
     const row = await storedCredential(String(reply.body?.userId));
     assert.equal(row?.email, 'grace.hopper@example.com');
     assert.match(row?.password_hash ?? '', /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$/);
-    assert.ok(!(row?.password_hash ?? '').includes(goodPassword));
+    assert.ok(!(row?.password_hash ?? '').includes(goodPassword), 'the stored hash does not contain the password');
   });
 
   void it('answers 409 email_taken for an email that differs only in case or spaces, and stores nothing', async () => {

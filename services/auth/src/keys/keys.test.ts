@@ -140,7 +140,7 @@ void describe('listing and revoking keys', () => {
     const listed = await harness.service.keys.list();
     const entry = listed.find((key) => key.prefix === created.prefix);
     assert.deepEqual(entry, { name: 'listed', prefix: created.prefix, createdAt: created.createdAt, revokedAt: null });
-    assert.ok(!JSON.stringify(listed).includes(created.plaintext.slice(13)));
+    assert.ok(!JSON.stringify(listed).includes(created.plaintext.slice(13)), 'the listing holds no part of the secret');
   });
 
   void it('revokes a key: from then on it gets 401 invalid_api_key, and other keys keep working', async () => {
@@ -153,7 +153,7 @@ void describe('listing and revoking keys', () => {
     assert.equal((await createWith(kept.plaintext, 'kept@example.com')).status, 201);
 
     const entry = (await harness.service.keys.list()).find((key) => key.prefix === revoked.prefix);
-    assert.ok(entry?.revokedAt instanceof Date);
+    assert.ok(entry?.revokedAt instanceof Date, 'the revoked key shows its revocation time');
     assert.equal(await harness.service.keys.revoke(revoked.prefix), false, 'revoking twice');
     assert.equal(await harness.service.keys.revoke('00000000'), false, 'an unknown prefix');
   });

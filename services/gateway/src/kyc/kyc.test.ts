@@ -97,7 +97,7 @@ describe('register -> KYC 1 -> KYC 2 -> approval', () => {
     const pending = await h.call('GET', '/v1/operator/kyc/pending', { token: operatorToken });
     const submissions = pending.body?.submissions as { submissionId: string; userId: string }[];
     const submission = submissions.find((candidate) => candidate.userId === user.userId);
-    assert.ok(submission);
+    assert.ok(submission, 'the operator sees the pending submission of the user');
     const review = await h.call('GET', `/v1/operator/kyc/${submission.submissionId}`, { token: operatorToken });
     assert.equal(review.status, 200);
     assert.equal((review.body?.level1 as { firstName: string }).firstName, 'Ada');

@@ -73,7 +73,7 @@ describe('balances, history and transfers', () => {
     assert.equal(newest?.transferId, transferId);
     assert.equal(newest?.direction, 'out');
     assert.equal(newest?.balanceAfter, (3n * eth).toString());
-    assert.ok(typeof history.body?.nextCursor === 'string');
+    assert.ok(typeof history.body?.nextCursor === 'string', 'the first page has a cursor to the next');
     const next = await h.call('GET', `/v1/accounts/ETH/history?limit=1&cursor=${String(history.body?.nextCursor)}`, {
       token: alice.token,
     });
@@ -207,7 +207,7 @@ describe('one user cannot see or move another’s money', () => {
   test('balances and history are always the caller’s own; no route takes a user or account id', async () => {
     const mine = await h.call('GET', '/v1/accounts/USD/history', { token: mallory.token });
     const entries = mine.body?.entries as { transferId: string }[];
-    assert.ok(entries.length > 0);
+    assert.ok(entries.length > 0, 'mallory has history entries of her own');
     const aliceEntries = (await h.call('GET', '/v1/accounts/USD/history', { token: alice.token })).body?.entries as {
       transferId: string;
     }[];

@@ -86,7 +86,7 @@ test('a failed publish stays pending, is retried on the timer, and is published 
       [id],
     );
     assert.equal(pending?.published_at, null);
-    assert.ok((pending?.attempts ?? 0) >= 1);
+    assert.ok((pending?.attempts ?? 0) >= 1, 'the failed publish counted an attempt');
     assert.match(pending?.last_error ?? '', /connection closed/);
 
     brokerDown = false;

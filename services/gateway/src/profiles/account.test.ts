@@ -41,7 +41,7 @@ describe('hot user data', () => {
     const first = await h.call('GET', '/v1/me', { token: user.token });
     assert.equal(first.status, 200);
     const cached = await h.redis.get(`${h.redisPrefix}${userSummaryKey(user.userId)}`);
-    assert.ok(cached !== null);
+    assert.ok(cached !== null, 'GET /v1/me cached the summary in Redis');
     assert.equal((JSON.parse(cached) as { summary: { tier: string } }).summary.tier, 'browsing');
     const ttl = await h.redis.ttl(`${h.redisPrefix}${userSummaryKey(user.userId)}`);
     assert.ok(ttl > 0 && ttl <= 300, String(ttl));
@@ -73,7 +73,7 @@ describe('hot user data', () => {
     const key = `${h.redisPrefix}${userSummaryKey(user.userId)}`;
     assert.equal((await h.call('GET', '/v1/me', { token: user.token })).body?.role, 'user');
     const stale = await h.redis.get(key);
-    assert.ok(stale !== null);
+    assert.ok(stale !== null, 'the summary is cached before the change');
     await h.makeOperator(user.userId);
     // The late writer: the summary loaded before the change lands after the invalidation.
     await h.redis.set(key, stale, 'EX', 300);

@@ -136,7 +136,7 @@ describe('money routes', () => {
 
   test('the counters live in Redis under the service prefix, with an expiry', async () => {
     const keys = (await h.redisKeys()).filter((key) => key.startsWith(`${h.redisPrefix}ratelimit:`));
-    assert.ok(keys.length > 0);
+    assert.ok(keys.length > 0, 'the counters are in Redis under the service prefix');
     for (const key of keys) {
       const ttl = await h.redis.ttl(key);
       assert.ok(ttl > 0 && ttl <= 60, `${key} ${ttl}`);

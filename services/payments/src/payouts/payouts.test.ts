@@ -163,7 +163,7 @@ describe('a payout', () => {
     await ledger().events.waitFor(ledgerEventFor('ledger.transfer.pending', `payout:${payout.id}`));
     const failed = await payoutState(userId, payout.id, 'failed');
     assert.equal(failed.code, 'provider_failed');
-    assert.ok((failed.reason ?? '').length > 0);
+    assert.ok((failed.reason ?? '').length > 0, 'the failed payout gives a reason');
     await ledger().events.waitFor(
       (event) => event.type === 'ledger.transfer.voided' && event.data.transfer.pendingId === `payout:${payout.id}`,
     );
@@ -189,7 +189,7 @@ describe('a payout', () => {
       await payoutState(userId, payout.id, 'held');
       // What the ledger publishes when a week has passed (its hold sweeper): the hold voided as expired.
       const hold = pending.type === 'ledger.transfer.pending' ? pending.data.transfer : undefined;
-      assert.ok(hold !== undefined);
+      assert.ok(hold !== undefined, 'the ledger held the payout amount');
       await harness.transport.publish({
         exchange: 't50.events',
         routingKey: 'ledger.transfer.voided',

@@ -83,7 +83,7 @@ function runProviderContract(name: string, start: () => Promise<ProviderHarness>
       await harness.completeDeposit(input, created, 'failed');
       const status = await harness.provider.getDeposit({ id: input.depositId, providerRef: created.providerRef });
       assert.equal(status.status, 'failed');
-      assert.ok(status.status === 'failed' && status.reason.length > 0);
+      assert.ok(status.status === 'failed' && status.reason.length > 0, 'a declined deposit is failed with a reason');
     });
 
     void it('reads an abandoned deposit whose time ran out as expired', caseTimeout, async () => {
@@ -137,9 +137,9 @@ function runProviderContract(name: string, start: () => Promise<ProviderHarness>
       const request = await harness.depositSucceededWebhook(input, created, { signWith: 'right', at: new Date() });
       const event = await harness.provider.verifyAndParseWebhook(request);
       assert.equal(event.kind, 'deposit');
-      assert.ok(event.kind === 'deposit');
+      assert.ok(event.kind === 'deposit', 'the webhook is a deposit event');
       assert.equal(event.depositId, input.depositId);
-      assert.ok(event.eventId.length > 0);
+      assert.ok(event.eventId.length > 0, 'the webhook event has an id');
       assert.deepEqual(event.status, { status: 'succeeded', amount: 1234567n, asset: 'USD' });
     });
 

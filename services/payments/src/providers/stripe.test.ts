@@ -34,7 +34,7 @@ void describe('stripe adapter', () => {
     const input = depositInput(4200n);
     const created = await harness.provider.createDeposit(input);
     const request = harness.fake.requests.find((one) => one.method === 'POST' && one.path === '/v1/checkout/sessions');
-    assert.ok(request !== undefined);
+    assert.ok(request !== undefined, 'the provider created a Checkout Session at Stripe');
     assert.equal(request.headers['idempotency-key'], `deposit:${input.depositId}`);
     assert.equal(request.headers['stripe-version'], stripeApiVersion);
     const form = decodeStripeForm(request.body);
@@ -50,7 +50,10 @@ void describe('stripe adapter', () => {
     assert.equal(form.success_url, `https://wallet.example/deposits/${input.depositId}`);
     assert.equal(form.expires_at, String(Math.floor(input.expiresAt.getTime() / 1000)));
     assert.equal(created.expiresAt.getTime(), Math.floor(input.expiresAt.getTime() / 1000) * 1000);
-    assert.ok(created.redirectUrl.startsWith(harness.fake.url));
+    assert.ok(
+      created.redirectUrl.startsWith(harness.fake.url),
+      `the buyer is sent to Stripe Checkout: ${created.redirectUrl}`,
+    );
   });
 
   void it('reads a completed but unpaid session as processing', async () => {

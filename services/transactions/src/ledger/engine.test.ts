@@ -50,7 +50,10 @@ function freshLedger(): BatchSnapshot {
     snapshot,
     now,
   );
-  assert.ok(opened.results.every((result) => result.status === 'applied'));
+  assert.ok(
+    opened.results.every((result) => result.status === 'applied'),
+    'every account opening is applied',
+  );
   return snapshot;
 }
 

@@ -34,7 +34,7 @@ void describe('paypal adapter', () => {
     const input = depositInput(1234567n);
     const created = await harness.provider.createDeposit(input);
     const request = harness.fake.requests.find((one) => one.method === 'POST' && one.path === '/v2/checkout/orders');
-    assert.ok(request !== undefined);
+    assert.ok(request !== undefined, 'the provider posted an order to PayPal');
     assert.equal(request.headers['paypal-request-id'], input.depositId);
     const body = JSON.parse(request.body) as {
       intent: string;

@@ -80,7 +80,10 @@ void describe('sandbox checkout pages', () => {
 
   void it('shows a labelled card form, marked as the sandbox, under a strict CSP without scripts', async () => {
     const created = await harness.provider.createDeposit(depositInput(123456n));
-    assert.ok(created.redirectUrl.startsWith('http://127.0.0.1:9/pay/sandbox/checkout/sbx_cs_'));
+    assert.ok(
+      created.redirectUrl.startsWith('http://127.0.0.1:9/pay/sandbox/checkout/sbx_cs_'),
+      `the buyer is sent to the sandbox checkout: ${created.redirectUrl}`,
+    );
     const page = await harness.app.inject({ method: 'GET', url: pathOf(created.redirectUrl) });
     assert.equal(page.statusCode, 200);
     assert.match(page.headers['content-type'] as string, /^text\/html/);
@@ -321,7 +324,7 @@ for (const driver of ['postgres', 'pglite'] as const)
         },
         { what: 'the redelivery', timeoutMs: 30_000 },
       );
-      assert.ok(receiver.of(input.depositId).length >= 2);
+      assert.ok(receiver.of(input.depositId).length >= 2, 'the refused webhook was delivered again');
     });
 
     void it('can duplicate, drop and reorder webhooks (test faults), and holds them while paused', async () => {
