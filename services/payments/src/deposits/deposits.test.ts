@@ -80,7 +80,10 @@ describe('a deposit', () => {
     assert.equal(deposit.state, 'created');
     assert.equal(deposit.amount, '2500');
     assert.match(deposit.redirectUrl ?? '', new RegExp(`^${harness.publicUrl}/sandbox/checkout/`));
-    assert.ok(Date.parse(deposit.expiresAt) > Date.now());
+    assert.ok(
+      Date.parse(deposit.expiresAt) > Date.now(),
+      `the checkout expires in the future, not at ${deposit.expiresAt}`,
+    );
     assert.equal(await harness.pay(deposit, card('succeeds')), 303);
     const done = await settled(userId, deposit.id, 'succeeded');
     assert.equal(done.redirectUrl, undefined);
@@ -101,7 +104,7 @@ describe('a deposit', () => {
     const deposit = await harness.createDeposit({ userId, amount: '1200', asset: 'EUR' });
     await harness.pay(deposit, card('declined'));
     const done = await settled(userId, deposit.id, 'failed');
-    assert.ok((done.reason ?? '').length > 0);
+    assert.ok((done.reason ?? '').length > 0, 'a declined deposit says why');
     assert.equal((await credits(deposit.id)).length, 0);
   });
 
@@ -135,11 +138,19 @@ describe('a deposit', () => {
     const deposit = await harness.createDeposit({ userId, amount: '1500' });
     await harness.pay(deposit, card('succeeds'));
     await settled(userId, deposit.id, 'succeeded');
-    const [sent] = await harness.db.query<{ body: string }>(
-      `select body from sandbox_webhook_events where body::jsonb->'data'->>'reference' = $1 and delivered_at is not null`,
-      [deposit.id],
+    // The sandbox marks its webhook delivered once our route has answered 200, which can be after the
+    // deposit has already moved on: wait for the mark rather than race it.
+    const sent = await eventually(
+      async () => {
+        const [row] = await harness.db.query<{ body: string }>(
+          `select body from sandbox_webhook_events where body::jsonb->'data'->>'reference' = $1 and delivered_at is not null`,
+          [deposit.id],
+        );
+        return row;
+      },
+      15_000,
+      'the sandbox marks its webhook delivered',
     );
-    assert.ok(sent !== undefined);
     const statuses: number[] = [];
     for (let i = 0; i < 5; i += 1) {
       const response = await harness.sendSandboxWebhook(sent.body);
