@@ -41,6 +41,8 @@ async function startDeposit(page: Page, amount: string): Promise<void> {
   await page.getByRole('heading', { name: 'Payments' }).waitFor();
   await page.getByRole('link', { name: 'Add money' }).click();
   await page.getByRole('heading', { name: 'Add money' }).waitFor();
+  // Only what is enabled is offered: embedded mode runs the sandbox alone.
+  assert.deepEqual(await page.getByLabel('Pay with').locator('option').allTextContents(), ['Sandbox (test money)']);
   await page.getByLabel('Pay with').selectOption('sandbox');
   await page.getByLabel('Currency').selectOption('USD');
   await page.getByLabel('Amount').fill(amount);
@@ -146,6 +148,9 @@ describe('payments in the browser', () => {
       await page.getByRole('link', { name: 'Payments', exact: true }).click();
       await page.getByRole('link', { name: 'Withdraw' }).click();
       await page.getByRole('heading', { name: 'Withdraw' }).waitFor();
+      assert.deepEqual(await page.getByLabel('Pay out with').locator('option').allTextContents(), [
+        'Sandbox (test money)',
+      ]);
       await page.getByLabel('Pay out with').selectOption('sandbox');
       await page.getByLabel('Destination').fill('Test bank account');
       await page.getByLabel('Currency').selectOption('USD');

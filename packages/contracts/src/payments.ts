@@ -152,7 +152,19 @@ export const ListPaymentsRequest = envelope(
   "The user's latest deposits and payouts, newest first",
 );
 
-export const PaymentsRequest = Type.Union([CreateDepositRequest, CreatePayoutRequest, GetDepositRequest, ListPaymentsRequest]);
+export const ListProvidersRequest = envelope(
+  'payments.providers',
+  Type.Object({}, { additionalProperties: false }),
+  'The providers enabled here, in the order to offer them (the web app offers only these)',
+);
+
+export const PaymentsRequest = Type.Union([
+  CreateDepositRequest,
+  CreatePayoutRequest,
+  GetDepositRequest,
+  ListPaymentsRequest,
+  ListProvidersRequest,
+]);
 export type PaymentsRequest = Static<typeof PaymentsRequest>;
 
 /** A refusal, as an HTTP problem document's fields; the gateway answers with it as is. */
@@ -167,7 +179,7 @@ export const PaymentsProblem = Type.Object(
 );
 export type PaymentsProblem = Static<typeof PaymentsProblem>;
 
-/** The reply body: exactly one of `deposit`, `payout`, `list` or `problem`. */
+/** The reply body: exactly one of `deposit`, `payout`, `list`, `providers` or `problem`. */
 export const PaymentsReply = Type.Union([
   Type.Object({ type: Type.Literal('deposit'), deposit: DepositView }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('payout'), payout: PayoutView }, { additionalProperties: false }),
@@ -177,6 +189,10 @@ export const PaymentsReply = Type.Union([
       deposits: Type.Array(DepositView, { maxItems: 100 }),
       payouts: Type.Array(PayoutView, { maxItems: 100 }),
     },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('providers'), providers: Type.Array(FiatProvider, { maxItems: 8 }) },
     { additionalProperties: false },
   ),
   Type.Object({ type: Type.Literal('problem'), problem: PaymentsProblem }, { additionalProperties: false }),

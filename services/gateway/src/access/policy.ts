@@ -61,6 +61,7 @@ export const routePolicy: Readonly<Record<string, RouteRule>> = {
   'GET /v1/deposits/:depositId': { access: full, limit: 'money' },
   'POST /v1/payouts': { access: full, limit: 'money' },
   'GET /v1/payments': { access: full, limit: 'money' },
+  'GET /v1/payments/providers': { access: full, limit: 'money' },
   'GET /v1/operator/kyc/pending': { access: operator },
   'GET /v1/operator/kyc/:submissionId': { access: operator },
   'GET /v1/operator/kyc/:submissionId/document': { access: operator },

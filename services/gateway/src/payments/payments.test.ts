@@ -73,6 +73,8 @@ function defaultReply(request: PaymentsRequest): PaymentsReply {
       return { type: 'payout', payout: payout({ amount: request.data.amount, destination: request.data.destination }) };
     case 'payments.list':
       return { type: 'list', deposits: [deposit()], payouts: [payout()] };
+    case 'payments.providers':
+      return { type: 'providers', providers: ['sandbox', 'paypal'] };
   }
 }
 
@@ -128,6 +130,7 @@ describe('who may use the payment routes', () => {
       await h.call('GET', '/v1/deposits/dep_1', { token: basic.token }),
       await post(basic, '/v1/payouts', payoutBody),
       await h.call('GET', '/v1/payments', { token: basic.token }),
+      await h.call('GET', '/v1/payments/providers', { token: basic.token }),
     ];
     for (const answer of answers) {
       assert.equal(answer.status, 403, answer.text);
@@ -275,6 +278,13 @@ describe('payouts and the list', () => {
     assert.equal((answer.body?.payouts as unknown[]).length, 1);
     assert.deepEqual(received.at(-1)?.data, { userId: full.userId, limit: 5 });
     assert.equal((await h.call('GET', '/v1/payments?limit=101', { token: full.token })).status, 400);
+  });
+
+  test('the providers: those the payments service has enabled, in its order', async () => {
+    const answer = await h.call('GET', '/v1/payments/providers', { token: full.token });
+    assert.equal(answer.status, 200, answer.text);
+    assert.deepEqual(answer.body, { providers: ['sandbox', 'paypal'] });
+    assert.equal(received.at(-1)?.type, 'payments.providers');
   });
 });
 

@@ -21,7 +21,7 @@ import { bearerSecurity, userOf } from '../access/policy';
 import { toProblem } from '../http/problems';
 import type { Asked } from './client';
 import { paymentsProblems } from './errors';
-import { createDeposit, createPayout, getDeposit, listPayments, type PaymentsDeps } from './service';
+import { createDeposit, createPayout, getDeposit, listPayments, listProviders, type PaymentsDeps } from './service';
 
 const tags = ['payments'];
 
@@ -52,6 +52,10 @@ const PayoutBody = Type.Object(
 );
 
 const PaymentsListView = Type.Object({ deposits: Type.Array(DepositView), payouts: Type.Array(PayoutView) });
+
+const ProvidersView = Type.Object({
+  providers: Type.Array(FiatProvider, { description: 'The enabled providers, in the order to offer them' }),
+});
 
 /** The refusals the payments service may answer, and the gateway's own. */
 const refusals = problemResponses(400, 401, 403, 404, 409, 422, 429, 503);
@@ -165,5 +169,21 @@ export function registerPaymentRoutes(app: HttpServer, deps: PaymentsDeps & { pu
       },
     },
     async (request) => answer(await listPayments(deps, userOf(request).summary.userId, request.query.limit)),
+  );
+
+  app.get(
+    '/payments/providers',
+    {
+      schema: {
+        summary: 'The payment providers enabled here',
+        description:
+          'The providers a deposit or payout may name, in the order to offer them; any other is refused with ' +
+          '422 `provider_not_enabled`. Tier Full.',
+        tags,
+        security: bearerSecurity,
+        response: { 200: ProvidersView, ...problemResponses(401, 403, 429, 503) },
+      },
+    },
+    async () => ({ providers: answer(await listProviders(deps)) }),
   );
 }

@@ -103,3 +103,9 @@ export async function listPayments(deps: PaymentsDeps, userId: string, limit: nu
   const asked = await deps.payments.ask('payments.list', { userId, limit }, 'list');
   return mapAsked(asked, (reply) => ({ deposits: reply.deposits, payouts: reply.payouts }));
 }
+
+/** The providers the payments service has enabled, in the order to offer them. */
+export async function listProviders(deps: PaymentsDeps): Promise<Asked<FiatProvider[]>> {
+  const asked = await deps.payments.ask('payments.providers', {}, 'providers');
+  return mapAsked(asked, (reply) => reply.providers);
+}

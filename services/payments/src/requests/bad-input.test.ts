@@ -158,4 +158,10 @@ describe('reading', () => {
     assert.deepEqual(reply.type === 'list' && reply.deposits.map((item) => item.id), [second.id, first.id]);
     assert.deepEqual(reply.type === 'list' && reply.payouts, []);
   });
+
+  it('the providers are the enabled ones only (here the sandbox); data other than {} is refused', async () => {
+    const ask = (data: unknown) => harness.request({ id: randomUUID(), type: 'payments.providers', version: 1, data });
+    assert.deepEqual(await ask({}), { type: 'providers', providers: ['sandbox'] });
+    assert.deepEqual(problemOf(await ask({ userId: newUserId() })), [400, 'invalid_request']);
+  });
 });

@@ -46,6 +46,8 @@ export function createRequestHandler(deps: PaymentsDeps): PaymentsRequestHandler
         return createPayout(deps, request);
       case 'payments.list':
         return listPayments(deps, request);
+      case 'payments.providers':
+        return { type: 'providers', providers: [...deps.providers.keys()] };
     }
   };
 }
