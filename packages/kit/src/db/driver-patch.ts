@@ -1,7 +1,11 @@
 /**
  * postgres.js 3.4.9 can crash a process when a connection dies under load (an
  * unguarded `socket.write` in `nextWrite`, and an unhandled rejection when a
- * connection dies while it fetches the server's array types). The fix is
+ * connection dies while it fetches the server's array types), and `sql.begin`
+ * can send BEGIN without reserving the connection (when the socket reports
+ * backpressure or the pipeline is full): the transaction's own queries then
+ * fail while the server-side transaction stays open on a pooled connection,
+ * where unrelated queries run inside it (porsager/postgres#1189). The fix is
  * carried as a reviewable patch, `patches/postgres+3.4.9.patch`, applied by
  * patch-package on every `npm ci` (the root `postinstall`). An install that
  * skipped it (`npm ci --ignore-scripts`) or another driver version would run
@@ -13,8 +17,8 @@ import { dirname, join } from 'node:path';
 
 /** The driver version the patch was written for; `postgres` is pinned to it. */
 export const patchedDriverVersion = '3.4.9';
-/** A line the patch adds to each build of the driver's connection.js. */
-const patchMarker = '/* t50: guarded nextWrite */';
+/** Lines the patch adds to each build of the driver's connection.js, one per fix. */
+const patchMarkers = ['/* t50: guarded nextWrite */', '/* t50: BEGIN always reserves its connection */'];
 /** The ESM build (what `import` loads) and the CommonJS build (what `require` loads). */
 const builds = ['src', 'cjs/src'] as const;
 
@@ -40,7 +44,7 @@ export function driverPatchProblem(packageDir: string): string | undefined {
     } catch {
       return `postgres.js is incomplete: ${file} is missing`;
     }
-    if (!text.includes(patchMarker)) {
+    if (!patchMarkers.every((marker) => text.includes(marker))) {
       return `postgres.js ${patchedDriverVersion} is not patched (${build}/connection.js); run npm ci, which applies patches/ with patch-package`;
     }
   }
