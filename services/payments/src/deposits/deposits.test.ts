@@ -99,6 +99,17 @@ describe('a deposit', () => {
     assert.equal(events[0]!.id, `payments.deposit.succeeded:${deposit.id}`);
   });
 
+  it("settling late (an amount ending in .77): processing on the user's return, then succeeded, credited once", async () => {
+    const userId = newUserId();
+    const deposit = await harness.createDeposit({ userId, amount: '1077' });
+    assert.equal(await harness.pay(deposit, card('succeeds')), 303);
+    const back = await harness.getDeposit(userId, deposit.id, true);
+    assert.equal(back.state, 'processing', 'the provider has the payment but has not settled it');
+    assert.equal((await credits(deposit.id)).length, 0, 'nothing is credited while it is processing');
+    await settled(userId, deposit.id, 'succeeded');
+    assert.equal((await credits(deposit.id)).length, 1);
+  });
+
   it('is declined: failed with a reason, never credited', async () => {
     const userId = newUserId();
     const deposit = await harness.createDeposit({ userId, amount: '1200', asset: 'EUR' });

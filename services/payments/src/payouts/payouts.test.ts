@@ -172,6 +172,21 @@ describe('a payout', () => {
     assert.equal(view.available, '3000');
   });
 
+  it('refused by the provider at the create call: failed (provider_refused), no provider payout, hold voided', async () => {
+    const userId = await fundedUser('3000');
+    const payout = await harness.createPayout({ userId, amount: '1200', destination: 'an account they refuse' });
+    const failed = await payoutState(userId, payout.id, 'failed');
+    assert.equal(failed.code, 'provider_refused');
+    assert.match(failed.reason ?? '', /invalid_destination/);
+    assert.equal(await sandboxPayouts(payout.id), 0, 'the provider made no payout');
+    await ledger().events.waitFor(
+      (event) => event.type === 'ledger.transfer.voided' && event.data.transfer.pendingId === `payout:${payout.id}`,
+    );
+    const view = await account(userId);
+    assert.equal(view.balance, '3000');
+    assert.equal(view.available, '3000');
+  });
+
   it('a hold the ledger expires while the payout is not final: reported, the payout left as it is', async () => {
     const userId = await fundedUser('2000');
     const faults = async (down: boolean) => {

@@ -12,7 +12,7 @@ import { registerSandboxRoutes } from './routes';
 import { noFaults, sendDueWebhooks, startWebhookSender, type SandboxFaults, type SenderOptions } from './sender';
 
 export { magicCards, settleDelayMsFor } from './checkout';
-export { failingDestinationWord } from './provider';
+export { failingDestinationWord, refusedDestinationWord } from './provider';
 export { sandboxSignatureHeader, signSandboxPayload, verifySandboxSignature } from './signing';
 export type { SandboxFaults } from './sender';
 

@@ -28,8 +28,13 @@ export interface SandboxProviderOptions {
   readonly payoutSettleMs: number;
 }
 
-/** A destination label containing this fails its payout (any case). */
+/** A destination label containing this fails its payout (any case): accepted, then `payout.failed`. */
 export const failingDestinationWord = 'fail';
+/**
+ * A destination label containing this is refused at once (any case), as a real provider refuses an
+ * unknown account: the create call fails and no payout exists at the provider.
+ */
+export const refusedDestinationWord = 'refuse';
 
 /** Every failure that is not the provider's verdict is an outage of the sandbox (its database), as a real provider's would be. */
 async function guarded<T>(faults: SandboxFaults, work: () => Promise<T>): Promise<T> {
@@ -74,6 +79,8 @@ export function createSandboxProvider(options: SandboxProviderOptions): PaymentP
     createPayout: (input: CreatePayoutInput) =>
       guarded(faults, async () => {
         checkAmount(input.amount);
+        if (input.destination.toLowerCase().includes(refusedDestinationWord))
+          throw new ProviderRefusedError('the sandbox refuses payouts to this destination', 'invalid_destination');
         const fails = input.destination.toLowerCase().includes(failingDestinationWord);
         const { payout } = await db.transaction(async (tx) => {
           const made = await insertPayout(tx, {
