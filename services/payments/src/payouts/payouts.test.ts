@@ -87,6 +87,16 @@ const sandboxPayouts = (payoutId: string) => harness.countRows('sandbox_payouts'
 const ledgerEventFor = (type: LedgerEvent['type'], transferId: string) => (event: LedgerEvent) =>
   event.type === type && 'transfer' in event.data && event.data.transfer.transferId === transferId;
 
+/** The ledger voided the payout's hold: the balance and the available amount are `amount` again. */
+async function holdVoidedAndRestored(userId: string, payoutId: string, amount: string): Promise<void> {
+  await ledger().events.waitFor(
+    (event) => event.type === 'ledger.transfer.voided' && event.data.transfer.pendingId === `payout:${payoutId}`,
+  );
+  const view = await account(userId);
+  assert.equal(view.balance, amount);
+  assert.equal(view.available, amount);
+}
+
 describe('a deposit, end to end', () => {
   it('credits the balance exactly once, however often its webhook comes', async () => {
     const userId = await registeredUser();
@@ -164,12 +174,7 @@ describe('a payout', () => {
     const failed = await payoutState(userId, payout.id, 'failed');
     assert.equal(failed.code, 'provider_failed');
     assert.ok((failed.reason ?? '').length > 0, 'the failed payout gives a reason');
-    await ledger().events.waitFor(
-      (event) => event.type === 'ledger.transfer.voided' && event.data.transfer.pendingId === `payout:${payout.id}`,
-    );
-    const view = await account(userId);
-    assert.equal(view.balance, '3000');
-    assert.equal(view.available, '3000');
+    await holdVoidedAndRestored(userId, payout.id, '3000');
   });
 
   it('refused by the provider at the create call: failed (provider_refused), no provider payout, hold voided', async () => {
@@ -179,12 +184,7 @@ describe('a payout', () => {
     assert.equal(failed.code, 'provider_refused');
     assert.match(failed.reason ?? '', /invalid_destination/);
     assert.equal(await sandboxPayouts(payout.id), 0, 'the provider made no payout');
-    await ledger().events.waitFor(
-      (event) => event.type === 'ledger.transfer.voided' && event.data.transfer.pendingId === `payout:${payout.id}`,
-    );
-    const view = await account(userId);
-    assert.equal(view.balance, '3000');
-    assert.equal(view.available, '3000');
+    await holdVoidedAndRestored(userId, payout.id, '3000');
   });
 
   it('a hold the ledger expires while the payout is not final: reported, the payout left as it is', async () => {
