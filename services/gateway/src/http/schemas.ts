@@ -49,3 +49,6 @@ export const UserSummaryView = Type.Object(
 );
 
 export const NoContent = Type.Null({ description: 'No content' });
+
+/** The query of a route that takes none: any parameter is refused (400), never silently ignored. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });

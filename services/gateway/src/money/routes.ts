@@ -7,7 +7,7 @@ import { PositiveAmount } from '@t50/contracts';
 import { problemResponses, type HttpServer } from '@t50/kit';
 import { bearerSecurity, userOf } from '../access/policy';
 import { valueOr } from '../http/problems';
-import { Email } from '../http/schemas';
+import { Email, NoQuery } from '../http/schemas';
 import { moneyProblems } from './errors';
 import type { MoneyService } from './service';
 
@@ -50,9 +50,6 @@ const TransferView = Type.Object({
     }),
   ),
 });
-
-/** Routes without parameters refuse unknown ones rather than ignore them (e.g. ?userId=). */
-const NoQuery = Type.Object({}, { additionalProperties: false });
 
 const SendBody = Type.Object(
   {

@@ -19,6 +19,7 @@ import { HttpProblem, problemResponses, type HttpServer } from '@t50/kit';
 import type { FastifyRequest } from 'fastify';
 import { bearerSecurity, userOf } from '../access/policy';
 import { toProblem } from '../http/problems';
+import { NoQuery } from '../http/schemas';
 import type { Asked } from './client';
 import { paymentsProblems } from './errors';
 import { createDeposit, createPayout, getDeposit, listPayments, listProviders, type PaymentsDeps } from './service';
@@ -181,7 +182,8 @@ export function registerPaymentRoutes(app: HttpServer, deps: PaymentsDeps & { pu
           '422 `provider_not_enabled`. Tier Full.',
         tags,
         security: bearerSecurity,
-        response: { 200: ProvidersView, ...problemResponses(401, 403, 429, 503) },
+        querystring: NoQuery,
+        response: { 200: ProvidersView, ...problemResponses(400, 401, 403, 429, 503) },
       },
     },
     async () => ({ providers: answer(await listProviders(deps)) }),
