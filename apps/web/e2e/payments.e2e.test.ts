@@ -134,6 +134,17 @@ describe('payments in the browser', () => {
       assert.match((await failed.textContent()) ?? '', /No money was taken\./);
       await capture(page, 'deposit-failed');
       await waitForUsd(page, before);
+      // In the list the declined amount is struck through and said not to have moved, never "+12.34".
+      await page.getByRole('link', { name: 'Payments', exact: true }).click();
+      const table = page.getByRole('table', { name: 'Deposits and withdrawals, newest first' });
+      const row = table
+        .getByRole('row')
+        .filter({ hasText: /(Failed|Expired)/ })
+        .filter({ hasText: '12.34 USD' });
+      await row.first().waitFor();
+      const text = (await row.first().textContent()) ?? '';
+      assert.match(text, /12\.34 USD \(not moved\)/);
+      assert.doesNotMatch(text, /\+12\.34/);
     } finally {
       await context.close();
     }
@@ -170,7 +181,11 @@ describe('payments in the browser', () => {
       await table.waitFor();
       const firstRow = table.getByRole('row').nth(1);
       assert.match((await firstRow.textContent()) ?? '', /Withdrawal.*10\.00 USD.*Completed/);
-      assert.ok((await table.getByRole('link', { name: /^Deposit / }).count()) >= 2, 'the deposits are listed');
+      // Both deposits of the tests above (the list loads after the page, so wait for the second).
+      await table
+        .getByRole('link', { name: /^Deposit / })
+        .nth(1)
+        .waitFor();
       await capture(page, 'payments');
       await assertAccessible(page, 'payments list');
     } finally {

@@ -96,10 +96,18 @@ function PaymentRow({ row }: { readonly row: Row }) {
         )}
         <span className="muted small cell-line">{when(item.createdAt)}</span>
       </td>
-      <td className={`num ${row.kind === 'deposit' ? 'credit' : 'debit'}`}>
-        {row.kind === 'deposit' ? '+' : '−'}
-        {displayAmount(item.amount, item.asset)}
-      </td>
+      {tone === 'bad' ? (
+        // Refused, failed or expired: nothing moved, so the amount is not shown as money in or out.
+        <td className="num muted">
+          <s>{displayAmount(item.amount, item.asset)}</s>
+          <span className="visually-hidden"> (not moved)</span>
+        </td>
+      ) : (
+        <td className={`num ${row.kind === 'deposit' ? 'credit' : 'debit'}`}>
+          {row.kind === 'deposit' ? '+' : '−'}
+          {displayAmount(item.amount, item.asset)}
+        </td>
+      )}
       <td>
         <span className={`status ${statusClass[tone]}`}>{state}</span>
         {item.reason === undefined ? null : <span className="muted small cell-line">{item.reason}</span>}
