@@ -114,7 +114,7 @@ export function DepositPage() {
     <div className="stack narrow">
       <h1>Add money</h1>
       <p className="lead">
-        Deposit USD or EUR from a card or PayPal. You pay on the provider’s page, then come back here.
+        Deposit USD or EUR through a payment provider. You pay on the provider’s page, then come back here.
       </p>
       <FullTierOnly what="adding money">
         <Card>

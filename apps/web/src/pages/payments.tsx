@@ -22,7 +22,7 @@ export function PaymentsPage() {
   return (
     <div className="stack">
       <h1>Payments</h1>
-      <p className="lead">Money added from and paid out to your card or PayPal.</p>
+      <p className="lead">Money you added and paid out through a payment provider.</p>
       <FullTierOnly what="adding and withdrawing money">
         <PaymentsList />
       </FullTierOnly>
