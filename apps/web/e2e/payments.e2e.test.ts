@@ -42,6 +42,8 @@ async function startDeposit(page: Page, amount: string): Promise<void> {
   await page.getByRole('link', { name: 'Add money' }).click();
   await page.getByRole('heading', { name: 'Add money' }).waitFor();
   // Only what is enabled is offered: embedded mode runs the sandbox alone.
+  // The choice appears once the enabled providers have loaded (allTextContents does not wait).
+  await page.getByLabel('Pay with').waitFor();
   assert.deepEqual(await page.getByLabel('Pay with').locator('option').allTextContents(), ['Sandbox (test money)']);
   await page.getByLabel('Pay with').selectOption('sandbox');
   await page.getByLabel('Currency').selectOption('USD');
@@ -159,6 +161,7 @@ describe('payments in the browser', () => {
       await page.getByRole('link', { name: 'Payments', exact: true }).click();
       await page.getByRole('link', { name: 'Withdraw' }).click();
       await page.getByRole('heading', { name: 'Withdraw' }).waitFor();
+      await page.getByLabel('Pay out with').waitFor();
       assert.deepEqual(await page.getByLabel('Pay out with').locator('option').allTextContents(), [
         'Sandbox (test money)',
       ]);
